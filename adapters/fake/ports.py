@@ -1,0 +1,125 @@
+"""In-memory ports. Writes fire triggers through the FakeCloud, as the real clouds do."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from portside.errors import NotFound
+from portside.resources import Bucket, Queue, Table, Topic
+
+if TYPE_CHECKING:
+    from adapters.fake.cloud import FakeCloud
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    data: bytes
+    content_type: str | None
+    metadata: dict[str, str]
+    etag: str
+
+
+class FakeBucket:
+    def __init__(self, cloud: FakeCloud, resource: Bucket) -> None:
+        self.cloud, self.resource = cloud, resource
+        self.objects: dict[str, StoredObject] = {}
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.objects[key].data
+        except KeyError:
+            raise NotFound(f"bucket {self.resource.name!r} has no object {key!r}") from None
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def signed_url(self, key: str, expires: int = 3600) -> str:
+        return f"fake://{self.resource.name}/{key}?expires={expires}"
+
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str | None = None,
+            metadata: dict[str, str] | None = None) -> None:
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"object key must be a non-empty str, got {key!r}")
+        body = data if isinstance(data, bytes) else data.read()
+        stored = StoredObject(body, content_type, dict(metadata or {}), hashlib.md5(body).hexdigest())
+        self.objects[key] = stored
+        self.cloud._object_changed(self.resource, key, stored)
+
+    def delete(self, key: str) -> None:
+        stored = self.objects.pop(key, None)
+        if stored is not None:
+            self.cloud._object_changed(self.resource, key, None)
+
+
+class FakeQueue:
+    def __init__(self, cloud: FakeCloud, resource: Queue) -> None:
+        self.cloud, self.resource = cloud, resource
+
+    def send(self, body: bytes, attributes: dict[str, str], delay: int = 0,
+             ordering_key: str | None = None) -> str:
+        return self.cloud._enqueue(self.resource, body, attributes, delay, ordering_key)
+
+
+class FakeTopic:
+    def __init__(self, cloud: FakeCloud, resource: Topic) -> None:
+        self.cloud, self.resource = cloud, resource
+
+    def publish(self, body: bytes, attributes: dict[str, str], ordering_key: str | None = None) -> str:
+        return self.cloud._fan_out(self.resource, body, attributes, ordering_key)
+
+
+def _plain(item: dict[str, Any], table: str) -> dict[str, Any]:
+    """A deep copy that also proves the item holds only JSON types, as every cloud needs."""
+    try:
+        return json.loads(json.dumps(item, allow_nan=False))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
+                        f"list, dict): {e}") from None
+
+
+class FakeTable:
+    def __init__(self, cloud: FakeCloud, resource: Table) -> None:
+        self.cloud, self.resource = cloud, resource
+        self.items: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def _id(self, key: dict[str, Any]) -> tuple[Any, ...]:
+        t = self.resource
+        return (key[t.key],) if t.sort_key is None else (key[t.key], key[t.sort_key])
+
+    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self.items.get(self._id(key))
+        return _plain(item, self.resource.name) if item is not None else None
+
+    def put(self, item: dict[str, Any]) -> None:
+        self.items[self._id(item)] = _plain(item, self.resource.name)
+
+    def put_if_absent(self, item: dict[str, Any]) -> bool:
+        if self._id(item) in self.items:
+            return False
+        self.put(item)
+        return True
+
+    def update(self, key: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        current = self.items.get(self._id(key))
+        if current is None:
+            raise NotFound(f"table {self.resource.name!r} has no item {key!r}")
+        updated = _plain({**current, **changes, **key}, self.resource.name)
+        self.items[self._id(key)] = updated
+        return _plain(updated, self.resource.name)
+
+    def delete(self, key: dict[str, Any]) -> None:
+        self.items.pop(self._id(key), None)
+
+    def query(self, partition: Any, limit: int | None = None) -> list[dict[str, Any]]:
+        t = self.resource
+        found = [v for k, v in self.items.items() if k[0] == partition]
+        if t.sort_key is not None:
+            found.sort(key=lambda i: i[t.sort_key])
+        return [_plain(i, t.name) for i in found[:limit]]

@@ -1,0 +1,205 @@
+"""The application declaration: the registry that infra/, the local runtime and the fake cloud read.
+
+    app = App("shop")
+    uploads = app.bucket("uploads")
+    thumbnails = app.bucket("thumbnails")
+    app.function("handlers.thumbnails:make_thumbnail",
+                 trigger=uploads.on_created(suffix=".png"), uses=[thumbnails.writer])
+
+Handlers are named by import path, never by closure, so declaring an app imports no
+handler code and a deployed function imports only its own module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from portside.errors import DeclarationError
+from portside.resources import (
+    Api,
+    Bucket,
+    HttpTrigger,
+    Queue,
+    QueueTrigger,
+    Resource,
+    Schedule,
+    Table,
+    Topic,
+    Trigger,
+    Use,
+    check_name,
+)
+
+R = TypeVar("R", bound=Resource)
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+@dataclass(eq=False)
+class Function:
+    """One handler bound to one trigger, with what it may use and how it runs."""
+
+    name: str
+    handler: str  # "package.module:function"
+    trigger: Trigger
+    uses: tuple[Use, ...] = ()
+    timeout: int = 30  # seconds
+    memory: int = 256  # MB
+    concurrency: int | None = None  # max parallel instances; None = the cloud's default
+    _grants: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
+    _loaded: Callable[..., Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._grants = frozenset((u.resource.name, u.access) for u in self.uses)
+
+    def allows(self, resource: Resource, access: str) -> bool:
+        return (resource.name, access) in self._grants
+
+    def load(self) -> Callable[..., Any]:
+        """Import the handler; a module that fails to import says which and why."""
+        if self._loaded is None:
+            module_name, _, attr = self.handler.partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except Exception as e:
+                raise DeclarationError(
+                    f"function {self.name!r}: cannot import handler module {module_name!r}: "
+                    f"{type(e).__name__}: {e}"
+                ) from e
+            target = getattr(module, attr, None)
+            if not callable(target):
+                raise DeclarationError(
+                    f"function {self.name!r}: {module_name!r} has no callable {attr!r}"
+                )
+            self._loaded = target
+        return self._loaded
+
+
+class App:
+    """Every resource and function of one application, checked as it is declared."""
+
+    def __init__(self, name: str) -> None:
+        self.name = check_name("app", name)
+        self.resources: dict[str, Resource] = {}
+        self.functions: dict[str, Function] = {}
+
+    # -- resources --
+    def add(self, resource: R) -> R:
+        if resource.name in self.resources:
+            raise DeclarationError(
+                f"{resource.kind} {resource.name!r}: the name is already used by "
+                f"{self.resources[resource.name]!r}; resource names are unique within an app"
+            )
+        if resource.app is not None and resource.app is not self:
+            raise DeclarationError(f"{resource!r} already belongs to app {resource.app.name!r}")
+        resource.app = self
+        self.resources[resource.name] = resource
+        return resource
+
+    def bucket(self, name: str) -> Bucket:
+        return self.add(Bucket(name))
+
+    def queue(self, name: str, *, fifo: bool = False) -> Queue:
+        return self.add(Queue(name, fifo=fifo))
+
+    def topic(self, name: str) -> Topic:
+        return self.add(Topic(name))
+
+    def table(self, name: str, *, key: str = "id", sort_key: str | None = None, ttl: str | None = None) -> Table:
+        return self.add(Table(name, key=key, sort_key=sort_key, ttl=ttl))
+
+    def api(self, name: str) -> Api:
+        return self.add(Api(name))
+
+    def schedule(self, name: str, *, cron: str | None = None, rate: str | None = None) -> Schedule:
+        return self.add(Schedule(name, cron=cron, rate=rate))
+
+    # -- functions --
+    def function(self, handler: str, *, trigger: Trigger, uses: Iterable[Use | Iterable[Use]] = (),
+                 name: str | None = None, timeout: int = 30, memory: int = 256,
+                 concurrency: int | None = None) -> Function:
+        """Bind the handler at ``handler`` ("module:function") to ``trigger``."""
+        if not isinstance(handler, str) or not _TARGET.match(handler):
+            raise DeclarationError(f"handler must be 'package.module:function', got {handler!r}")
+        fname = name or handler.rpartition(":")[2].replace("_", "-")
+        check_name("function", fname)
+        if fname in self.functions:
+            raise DeclarationError(f"function {fname!r} is declared twice; pass name= to tell them apart")
+        if not isinstance(trigger, Trigger):
+            raise DeclarationError(f"function {fname!r}: trigger must come from a resource, e.g. "
+                                   f"queue.on_message(), got {trigger!r}")
+        self._known(trigger.source, f"function {fname!r} trigger")
+        flat: list[Use] = []
+        for u in uses:
+            for one in (u,) if isinstance(u, Use) else u:
+                if not isinstance(one, Use):
+                    raise DeclarationError(
+                        f"function {fname!r}: uses must be resource accesses like bucket.writer, got {one!r}"
+                    )
+                self._known(one.resource, f"function {fname!r} uses")
+                flat.append(one)
+        if type(timeout) is not int or not 1 <= timeout <= 3600:
+            raise DeclarationError(f"function {fname!r}: timeout must be whole seconds from 1 to 3600, got {timeout!r}")
+        if type(memory) is not int or not 128 <= memory <= 32768:
+            raise DeclarationError(f"function {fname!r}: memory must be MB from 128 to 32768, got {memory!r}")
+        if concurrency is not None and (type(concurrency) is not int or concurrency < 1):
+            raise DeclarationError(f"function {fname!r}: concurrency must be an int >= 1, got {concurrency!r}")
+        if isinstance(trigger, QueueTrigger):
+            taken = [f.name for f in self.consumers(trigger.source)]
+            if taken:
+                raise DeclarationError(
+                    f"queue {trigger.source.name!r} already has consumer {taken[0]!r}: a queue has one "
+                    "consumer; use a topic to fan out"
+                )
+        if isinstance(trigger, HttpTrigger):
+            for other in self.functions.values():
+                t = other.trigger
+                if isinstance(t, HttpTrigger) and t.source is trigger.source and \
+                        (t.method, t.path) == (trigger.method, trigger.path):
+                    raise DeclarationError(f"route {t.method} {t.path} is already served by {other.name!r}")
+        fn = Function(fname, handler, trigger, tuple(dict.fromkeys(flat)), timeout, memory, concurrency)
+        self.functions[fname] = fn
+        return fn
+
+    def _known(self, resource: object, where: str) -> None:
+        if not isinstance(resource, Resource) or self.resources.get(resource.name) is not resource:
+            raise DeclarationError(
+                f"{where}: unknown resource {resource!r}; declare it on app {self.name!r} first "
+                f"(known: {sorted(self.resources)})"
+            )
+
+    # -- reading the declaration --
+    def of_kind(self, kind: type[R]) -> list[R]:
+        return [r for r in self.resources.values() if isinstance(r, kind)]
+
+    def consumers(self, source: Resource) -> Iterator[Function]:
+        """Functions triggered by ``source``, in declaration order."""
+        return (f for f in self.functions.values() if f.trigger.source is source)
+
+    def resource(self, name: str) -> Resource:
+        try:
+            return self.resources[name]
+        except KeyError:
+            raise DeclarationError(f"app {self.name!r} has no resource {name!r} (known: {sorted(self.resources)})") from None
+
+    def get_function(self, name: str) -> Function:
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise DeclarationError(f"app {self.name!r} has no function {name!r} (known: {sorted(self.functions)})") from None
+
+
+def load_app(spec: str = "handlers.app:app") -> App:
+    """Import ``module:attribute`` and return the ``App`` it names."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:
+        raise DeclarationError(f"cannot import app module {module_name!r}: {type(e).__name__}: {e}") from e
+    app = getattr(module, attr or "app", None)
+    if not isinstance(app, App):
+        raise DeclarationError(f"{spec!r} is not a portside App (got {type(app).__name__})")
+    return app

@@ -1,0 +1,180 @@
+"""The delivery rules of DESIGN §6, in one place every target calls.
+
+An adapter turns raw input into events, then asks this module to run the handler
+(``invoke`` / ``invoke_batch``) and what to do with each outcome (``decide``):
+acknowledge, retry after a backoff, or dead-letter with the error recorded.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from portside.errors import PermanentError, PermissionDenied, UnsupportedEvent
+from portside.events import HttpRequest, HttpResponse, Message
+from portside.runtime import Invocation, _current
+from portside.telemetry import incoming, record_error, span
+
+if TYPE_CHECKING:
+    from portside.app import Function
+    from portside.events import AnyEvent
+    from portside.ports import Target
+
+log = logging.getLogger("portside")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one event's invocation ended."""
+
+    event: AnyEvent
+    attempt: int
+    result: Any = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def permanent(self) -> bool:
+        """Retrying cannot help (``PermanentError``, ``UnsupportedEvent``, bad declarations)."""
+        return isinstance(self.error, PermanentError)
+
+
+class Action(enum.Enum):
+    ACK = "ack"
+    RETRY = "retry"
+    DEAD_LETTER = "dead-letter"
+    DROP = "drop"  # failed for good with dead_letter=False: logged as an error, never silent
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    delay: float = 0.0  # seconds before the retry
+
+
+def attempt_of(event: AnyEvent, default: int = 1) -> int:
+    return event.attempt if isinstance(event, Message) else default
+
+
+def invoke(function: Function, target: Target, event: AnyEvent, attempt: int | None = None) -> Outcome:
+    """Run ``function``'s handler on one event with its invocation context, log and trace it."""
+    attempt = attempt or attempt_of(event)
+    trace, correlation = incoming(event)
+    inv = Invocation(function, target, event, attempt, trace, correlation)
+    token = _current.set(inv)
+    started = time.perf_counter()
+    try:
+        with span(function.name, trace, {"faas.trigger": function.trigger.kind,
+                                         "messaging.message.id": event.id}) as inv.trace:
+            try:
+                handler = function.load()
+                result = handler(event)
+                if isinstance(event, HttpRequest):
+                    result = to_response(result)
+            except Exception as error:  # noqa: BLE001 - classified below, never lost
+                record_error(error)
+                out = Outcome(event, attempt, None, error, time.perf_counter() - started)
+                level = logging.WARNING if out.permanent and not isinstance(error, PermissionDenied) else logging.ERROR
+                log.log(level, "%s failed on %s (attempt %d): %s: %s", function.name, type(event).__name__,
+                        attempt, type(error).__name__, error, exc_info=not out.permanent,
+                        extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
+                               "duration_ms": round(out.seconds * 1000, 3)})
+                return out
+        out = Outcome(event, attempt, result, None, time.perf_counter() - started)
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s handled %s", function.name, type(event).__name__,
+                     extra={"outcome": "ok", "attempt": attempt, "duration_ms": round(out.seconds * 1000, 3)})
+        return out
+    finally:
+        _current.reset(token)
+
+
+def invoke_batch(function: Function, target: Target, events: Sequence[AnyEvent]) -> list[Outcome]:
+    """Each event on its own: one failure never takes down its neighbours."""
+    return [invoke(function, target, e) for e in events]
+
+
+def decide(function: Function, outcome: Outcome) -> Decision:
+    """Ack, retry with backoff, or dead-letter, by the function's trigger options."""
+    if outcome.ok:
+        return Decision(Action.ACK)
+    trigger = function.trigger
+    if outcome.permanent or outcome.attempt >= trigger.max_attempts:
+        if trigger.dead_letter:
+            return Decision(Action.DEAD_LETTER)
+        log.error("%s: event %s failed for good and its trigger has dead_letter=False: it is dropped",
+                  function.name, outcome.event.id, extra={"outcome": "dropped"})
+        return Decision(Action.DROP)
+    return Decision(Action.RETRY, trigger.backoff.delay(outcome.attempt))
+
+
+def failed(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The outcomes a batch must report as item failures (retryable errors only)."""
+    return [o for o in outcomes if not o.ok]
+
+
+def dead_letter_attributes(function: Function, outcome: Outcome) -> dict[str, str]:
+    """What travels with a dead-lettered event so the reason is never lost."""
+    error = outcome.error
+    return {
+        "portside-function": function.name,
+        "portside-error-type": type(error).__name__ if error else "",
+        "portside-error": str(error)[:1024] if error else "",
+        "portside-attempts": str(outcome.attempt),
+        "portside-event-id": outcome.event.id,
+    }
+
+
+def to_response(result: Any) -> HttpResponse:
+    """What an HTTP handler may return: HttpResponse, str, bytes, dict/list (JSON) or None."""
+    if isinstance(result, HttpResponse):
+        return result
+    if result is None:
+        return HttpResponse(204)
+    if isinstance(result, str):
+        return HttpResponse(200, {"content-type": "text/plain; charset=utf-8"}, result.encode())
+    if isinstance(result, (bytes, bytearray)):
+        return HttpResponse(200, {"content-type": "application/octet-stream"}, bytes(result))
+    if isinstance(result, (Mapping, list)):
+        return HttpResponse.json_body(result)
+    raise TypeError(
+        f"HTTP handler returned {type(result).__name__}; return an HttpResponse, str, bytes, dict, list or None"
+    )
+
+
+def http_response(outcome: Outcome) -> HttpResponse:
+    """The answer an HTTP caller gets: the handler's, or an error without internals."""
+    if outcome.ok:
+        return outcome.result
+    error = outcome.error
+    if isinstance(error, UnsupportedEvent) or (isinstance(error, PermanentError) and not isinstance(error, PermissionDenied)):
+        status = getattr(error, "status", 400)
+        return HttpResponse(status, {"content-type": "application/json"},
+                            json.dumps({"error": str(error), "request_id": outcome.event.id}).encode())
+    return HttpResponse(500, {"content-type": "application/json"},
+                        json.dumps({"error": "internal error", "request_id": outcome.event.id}).encode())
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An event that failed for good, intact, with the error that sent it here."""
+
+    function: str
+    event: AnyEvent
+    error_type: str
+    error: str
+    attempts: int
+
+    @classmethod
+    def of(cls, function: Function, outcome: Outcome) -> DeadLetter:
+        error = outcome.error
+        return cls(function.name, outcome.event, type(error).__name__, str(error), outcome.attempt)

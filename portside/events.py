@@ -1,0 +1,459 @@
+"""The normalized events of DESIGN §4: what every handler receives, on every target.
+
+Events are frozen, slotted dataclasses. Each checks its fields when it is built, so a
+wrong type or a missing field fails where the event is made, with the field's name,
+not three calls later inside a handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any, Literal
+
+from portside.errors import PermanentError, UnsupportedEvent
+
+UTC = timezone.utc
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC, as every event carries it."""
+    return datetime.now(UTC)
+
+
+def _fail(obj: object, name: str, expected: str, value: object) -> TypeError:
+    return TypeError(
+        f"{type(obj).__name__}.{name} must be {expected}, got {type(value).__name__} {value!r:.80}"
+    )
+
+
+def _str(obj: object, name: str, value: object, *, empty: bool = False) -> None:
+    if type(value) is not str:
+        raise _fail(obj, name, "a str", value)
+    if not empty and not value:
+        raise ValueError(f"{type(obj).__name__}.{name} must not be empty")
+
+
+def _opt_str(obj: object, name: str, value: object) -> None:
+    if value is not None and type(value) is not str:
+        raise _fail(obj, name, "a str or None", value)
+
+
+def _time(obj: object, value: object) -> None:
+    if not isinstance(value, datetime):
+        raise _fail(obj, "time", "a datetime", value)
+    if value.tzinfo is None:
+        raise ValueError(f"{type(obj).__name__}.time must be timezone-aware (UTC), got naive {value}")
+
+
+def _bytes(obj: object, name: str, value: object) -> bytes:
+    """Bodies are bytes; a str is accepted and encoded as UTF-8 for convenience."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise _fail(obj, name, "bytes (or str)", value)
+
+
+def _str_map(obj: object, name: str, value: object) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise _fail(obj, name, "a mapping of str to str", value)
+    for k, v in value.items():
+        if type(k) is not str or type(v) is not str:
+            raise TypeError(
+                f"{type(obj).__name__}.{name} must map str to str, got {k!r}: {type(v).__name__}"
+            )
+    return MappingProxyType(dict(value))
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _decode_json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise PermanentError(f"{what} is not valid JSON: {e}; body starts {body[:60]!r}") from None
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only HTTP headers; repeated values are joined with ", "."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        merged: dict[str, str] = {}
+        pairs = items.items() if isinstance(items, Mapping) else items
+        for k, v in pairs:
+            if type(k) is not str or type(v) is not str:
+                raise TypeError(f"header {k!r} must be str: str, got {type(v).__name__}")
+            k = k.lower()
+            merged[k] = f"{merged[k]}, {v}" if k in merged else v
+        self._items = merged
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._items == {str(k).lower(): v for k, v in other.items()}
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._items.items())))
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+class _Body:
+    """``.text()`` and ``.json()`` for events that carry a bytes ``body``."""
+
+    __slots__ = ()
+    body: bytes
+    id: str
+
+    def text(self, encoding: str = "utf-8") -> str:
+        try:
+            return self.body.decode(encoding)
+        except UnicodeDecodeError as e:
+            raise PermanentError(f"body of {self.id} is not {encoding} text: {e}") from None
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a body that is not JSON is a permanent error."""
+        return _decode_json(self.body, f"body of {type(self).__name__} {self.id}")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest(_Body):
+    """An HTTP request from API Gateway, a Function URL or Cloud Functions HTTP."""
+
+    id: str
+    method: str
+    path: str
+    headers: Headers = field(default_factory=Headers)
+    query: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    body: bytes = b""
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    source_ip: str | None = None
+    route: str | None = None  # the declared route that matched, e.g. "GET /orders/{id}"
+    time: datetime = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        _str(self, "id", self.id)
+        _str(self, "method", self.method)
+        _set(self, "method", self.method.upper())
+        _str(self, "path", self.path)
+        if not isinstance(self.headers, Headers):
+            if not isinstance(self.headers, Mapping):
+                raise _fail(self, "headers", "a mapping", self.headers)
+            _set(self, "headers", Headers(self.headers))
+        if not isinstance(self.query, Mapping):
+            raise _fail(self, "query", "a mapping of str to a list of str", self.query)
+        query = {}
+        for k, v in self.query.items():
+            values = (v,) if isinstance(v, str) else tuple(v)
+            if type(k) is not str or not all(type(x) is str for x in values):
+                raise TypeError(f"HttpRequest.query must map str to str values, got {k!r}: {v!r}")
+            query[k] = values
+        _set(self, "query", MappingProxyType(query))
+        _set(self, "body", _bytes(self, "body", self.body))
+        _set(self, "path_params", _str_map(self, "path_params", self.path_params))
+        _set(self, "cookies", _str_map(self, "cookies", self.cookies))
+        _opt_str(self, "source_ip", self.source_ip)
+        _opt_str(self, "route", self.route)
+        _time(self, self.time)
+
+    @property
+    def request_id(self) -> str:
+        return self.id
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """The first value of query parameter ``name``."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """What an HTTP handler returns; a handler may also return str, bytes, dict/list or None."""
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    cookies: tuple[str, ...] = ()  # full Set-Cookie values
+
+    def __post_init__(self) -> None:
+        if type(self.status) is not int or not 100 <= self.status <= 599:
+            raise ValueError(f"HttpResponse.status must be an int from 100 to 599, got {self.status!r}")
+        _set(self, "headers", _str_map(self, "headers", self.headers))
+        _set(self, "body", _bytes(self, "body", self.body))
+        if isinstance(self.cookies, str) or not all(type(c) is str for c in self.cookies):
+            raise _fail(self, "cookies", "a tuple of Set-Cookie strings", self.cookies)
+        _set(self, "cookies", tuple(self.cookies))
+
+    @classmethod
+    def json_body(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        return cls(status, {"content-type": "application/json", **(headers or {})},
+                   json.dumps(data, separators=(",", ":"), default=str).encode())
+
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the body is safe to send as text (adapters base64 the rest)."""
+        ctype = {k.lower(): v for k, v in self.headers.items()}.get("content-type", "")
+        return not self.body or ctype.startswith("text/") or "json" in ctype or "xml" in ctype \
+            or "javascript" in ctype or "x-www-form-urlencoded" in ctype
+
+
+@dataclass(frozen=True, slots=True)
+class _ObjectEvent:
+    id: str
+    bucket: str
+    key: str
+    time: datetime = field(default_factory=now)
+    size: int | None = None
+    etag: str | None = None
+    content_type: str | None = None
+    version: str | None = None
+
+    def __post_init__(self) -> None:
+        _str(self, "id", self.id)
+        _str(self, "bucket", self.bucket)
+        _str(self, "key", self.key)
+        _time(self, self.time)
+        if self.size is not None and (type(self.size) is not int or self.size < 0):
+            raise _fail(self, "size", "a non-negative int or None", self.size)
+        _opt_str(self, "etag", self.etag)
+        _opt_str(self, "content_type", self.content_type)
+        _opt_str(self, "version", self.version)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCreated(_ObjectEvent):
+    """An object was written to a bucket. ``key`` is already URL-decoded."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDeleted(_ObjectEvent):
+    """An object was removed from a bucket. ``key`` is already URL-decoded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message(_Body):
+    """A message from a queue or a topic subscription.
+
+    ``attempt`` is the 1-based delivery count; ``source`` the logical queue or topic.
+    """
+
+    id: str
+    body: bytes
+    source: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    attempt: int = 1
+    ordering_key: str | None = None
+    time: datetime = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        _str(self, "id", self.id)
+        _set(self, "body", _bytes(self, "body", self.body))
+        _str(self, "source", self.source)
+        if type(self.attributes) is not MappingProxyType:
+            _set(self, "attributes", _str_map(self, "attributes", self.attributes))
+        if type(self.attempt) is not int or self.attempt < 1:
+            raise _fail(self, "attempt", "an int >= 1", self.attempt)
+        _opt_str(self, "ordering_key", self.ordering_key)
+        _time(self, self.time)
+
+    def event(self) -> Event:
+        """The CloudEvent this message carries (structured JSON body or ``ce-`` attributes)."""
+        return Event.from_message(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A CloudEvents 1.0 event: EventBridge events, other CloudEvents, or what a topic carries."""
+
+    type: str
+    source: str
+    data: Any = None
+    id: str = ""
+    time: datetime = field(default_factory=now)
+    subject: str | None = None
+    dataschema: str | None = None
+    datacontenttype: str | None = "application/json"
+    extensions: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _str(self, "type", self.type)
+        _str(self, "source", self.source)
+        if self.id == "":
+            from uuid import uuid4
+
+            _set(self, "id", str(uuid4()))
+        _str(self, "id", self.id)
+        _time(self, self.time)
+        _opt_str(self, "subject", self.subject)
+        _opt_str(self, "dataschema", self.dataschema)
+        _opt_str(self, "datacontenttype", self.datacontenttype)
+        _set(self, "extensions", _str_map(self, "extensions", self.extensions))
+        bad = [k for k in self.extensions if not (k.isascii() and k.isalnum() and k.islower())]
+        if bad:
+            raise ValueError(f"Event.extensions names must be lowercase letters and digits (CloudEvents), got {bad}")
+
+    def json(self) -> Any:
+        """The event's data, parsed if it arrived as JSON bytes."""
+        if isinstance(self.data, (bytes, bytearray)):
+            return _decode_json(bytes(self.data), f"data of Event {self.id}")
+        return self.data
+
+    def to_dict(self) -> dict[str, Any]:
+        """The structured-mode CloudEvent (``application/cloudevents+json``)."""
+        out: dict[str, Any] = {"specversion": "1.0", "id": self.id, "source": self.source,
+                               "type": self.type, "time": self.time.isoformat()}
+        for name in ("subject", "dataschema", "datacontenttype"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        out.update(self.extensions)
+        if isinstance(self.data, (bytes, bytearray)):
+            out["data_base64"] = base64.b64encode(self.data).decode()
+        elif self.data is not None:
+            out["data"] = self.data
+        return out
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":"), default=str).encode()
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Event:
+        """Parse a structured-mode CloudEvent; a malformed one is ``UnsupportedEvent``."""
+        if not isinstance(raw, Mapping):
+            raise UnsupportedEvent(f"a CloudEvent must be a JSON object, got {type(raw).__name__}")
+        missing = [k for k in ("specversion", "id", "source", "type") if not raw.get(k)]
+        if missing:
+            raise UnsupportedEvent(f"not a CloudEvent: missing {missing}; keys were {sorted(raw)[:12]}")
+        known = {"specversion", "id", "source", "type", "time", "subject", "dataschema",
+                 "datacontenttype", "data", "data_base64"}
+        data = raw.get("data")
+        if "data_base64" in raw:
+            data = _b64(raw["data_base64"], "CloudEvent data_base64")
+        try:
+            return cls(type=raw["type"], source=raw["source"], id=str(raw["id"]), data=data,
+                       time=parse_time(raw.get("time")), subject=raw.get("subject"),
+                       dataschema=raw.get("dataschema"),
+                       datacontenttype=raw.get("datacontenttype"),
+                       extensions={k: str(v) for k, v in raw.items() if k not in known})
+        except (TypeError, ValueError) as e:
+            raise UnsupportedEvent(f"malformed CloudEvent {raw.get('id')!r}: {e}") from None
+
+    @classmethod
+    def from_message(cls, message: Message) -> Event:
+        attrs = message.attributes
+        if "ce-type" in attrs and "ce-specversion" in attrs and not message.body.startswith(b'{"specversion'):
+            raw: dict[str, Any] = {k[3:]: v for k, v in attrs.items() if k.startswith("ce-")}
+            raw["datacontenttype"] = attrs.get("content-type", "application/json")
+            ctype = raw["datacontenttype"] or ""
+            raw["data"] = message.json() if "json" in ctype else message.body
+            event = cls.from_dict(raw)
+            return event
+        return cls.from_dict(message.json())
+
+
+ChangeKind = Literal["created", "updated", "deleted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A schedule fired (EventBridge Scheduler, Cloud Scheduler, or the local timer)."""
+
+    id: str
+    schedule: str
+    time: datetime = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        _str(self, "id", self.id)
+        _str(self, "schedule", self.schedule)
+        _time(self, self.time)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChanged:
+    """A table item changed (DynamoDB Streams, Firestore document events). Plain dicts only."""
+
+    id: str
+    table: str
+    key: Mapping[str, Any]
+    kind: ChangeKind
+    old: Mapping[str, Any] | None = None
+    new: Mapping[str, Any] | None = None
+    time: datetime = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        _str(self, "id", self.id)
+        _str(self, "table", self.table)
+        if not isinstance(self.key, Mapping) or not self.key:
+            raise _fail(self, "key", "a non-empty mapping", self.key)
+        if self.kind not in ("created", "updated", "deleted"):
+            raise ValueError(f"RecordChanged.kind must be created, updated or deleted, got {self.kind!r}")
+        for name in ("old", "new"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):
+                raise _fail(self, name, "a mapping or None", value)
+        _time(self, self.time)
+
+
+AnyEvent = HttpRequest | ObjectCreated | ObjectDeleted | Message | Event | Tick | RecordChanged
+EVENT_TYPES = (HttpRequest, ObjectCreated, ObjectDeleted, Message, Event, Tick, RecordChanged)
+
+
+def parse_time(value: Any) -> datetime:
+    """RFC 3339 / ISO 8601 text or epoch milliseconds -> aware UTC datetime; None -> now."""
+    if value is None or value == "":
+        return now()
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    if isinstance(value, str):
+        text = value.replace("Z", "+00:00").replace("z", "+00:00")
+        # Python 3.11 accepts up to 6 fractional digits; clouds send up to 9.
+        if "." in text:
+            head, _, rest = text.partition(".")
+            digits = len(rest) - len(rest.lstrip("0123456789"))
+            text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an RFC 3339 time: {value!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"time must be RFC 3339 text or epoch milliseconds, got {type(value).__name__}")
+
+
+def _b64(value: Any, what: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (ValueError, TypeError) as e:
+        raise UnsupportedEvent(f"{what} is not valid base64: {e}") from None

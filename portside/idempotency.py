@@ -1,0 +1,100 @@
+"""Do an event's effect once, however often it is delivered (DESIGN §6).
+
+    @idempotent(seen)                       # keyed by event id
+    def store(message: Message) -> None: ...
+
+    @idempotent(seen, key=lambda m: m.json()["email"], expires_after=3600)
+
+A record is created with the table's conditional create before the handler runs
+(``in_progress``, with a lease as long as the function's timeout), and marked
+``completed`` after. A duplicate that finds it completed returns the stored result
+and does nothing; one that finds it in progress raises ``InProgress`` so the source
+redelivers it later; a failed run deletes the record so the retry can run.
+Records expire (the table's TTL field) so the table does not grow for ever.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from portside.errors import DeclarationError, InProgress
+from portside.events import HttpResponse
+from portside.resources import Table
+from portside.runtime import current
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("portside.idempotency")
+
+
+def idempotent(table: Table, *, key: Callable[[Any], Any] | None = None,
+               expires_after: float = 24 * 3600, lease: float | None = None) -> Callable[[F], F]:
+    """Decorate a handler so duplicates of an event (or of ``key(event)``) apply once.
+
+    The function must declare ``table.writer`` and ``table.reader`` in its ``uses``.
+    """
+    if not isinstance(table, Table):
+        raise DeclarationError(f"idempotent() needs a Table, got {table!r}")
+    if table.sort_key is not None:
+        raise DeclarationError(f"idempotency table {table.name!r} must have no sort key")
+    if expires_after <= 0:
+        raise DeclarationError(f"expires_after must be > 0 seconds, got {expires_after}")
+    expiry_field = table.ttl or "expires_at"
+
+    def decorate(handler: F) -> F:
+        @functools.wraps(handler)
+        def wrapper(event: Any) -> Any:
+            inv = current()
+            scope = inv.function.name if inv else handler.__qualname__
+            ident = f"{scope}#{key(event) if key else event.id}"
+            now = _now(inv)
+            hold = lease if lease is not None else (inv.function.timeout + 5 if inv else 300)
+            record = {table.key: ident, "status": "in_progress", expiry_field: int(now + hold)}
+            if not table.put_if_absent(record):
+                existing = table.get(ident)
+                if existing is not None and existing.get(expiry_field, 0) > now:
+                    if existing.get("status") == "completed":
+                        log.info("duplicate %s skipped: already done", ident, extra={"idempotency_key": ident})
+                        return _load(existing.get("result"))
+                    raise InProgress(f"{ident} is being processed by another delivery; retry later")
+                # expired (or deleted meanwhile): take it over, racing fairly through the condition
+                table.delete(ident)
+                if not table.put_if_absent(record):
+                    raise InProgress(f"{ident} was taken by a concurrent delivery; retry later")
+            try:
+                result = handler(event)
+            except BaseException:
+                table.delete(ident)
+                raise
+            table.put({table.key: ident, "status": "completed", "result": _dump(result),
+                       expiry_field: int(_now(inv) + expires_after)})
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _now(inv: Any) -> float:
+    """Epoch seconds by the target's clock (the fake cloud's is virtual)."""
+    clock = getattr(inv.target, "now", None) if inv else None
+    return clock().timestamp() if clock else time.time()
+
+
+def _dump(result: Any) -> Any:
+    if isinstance(result, HttpResponse):
+        return {"__http__": [result.status, dict(result.headers), base64.b64encode(result.body).decode()]}
+    if result is None or isinstance(result, (str, int, float, bool, list, dict)):
+        return result
+    return None
+
+
+def _load(stored: Any) -> Any:
+    if isinstance(stored, dict) and "__http__" in stored:
+        status, headers, body = stored["__http__"]
+        return HttpResponse(int(status), headers, base64.b64decode(body))
+    return stored
