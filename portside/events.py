@@ -170,7 +170,7 @@ class HttpRequest(_Body):
             raise _fail(self, "query", "a mapping of str to a list of str", self.query)
         query = {}
         for k, v in self.query.items():
-            values = (v,) if isinstance(v, str) else tuple(v)
+            values = (v,) if isinstance(v, str) else tuple(v) if isinstance(v, (list, tuple)) else (v,)
             if type(k) is not str or not all(type(x) is str for x in values):
                 raise TypeError(f"HttpRequest.query must map str to str values, got {k!r}: {v!r}")
             query[k] = values

@@ -284,6 +284,9 @@ def event_attributes(body: object, attributes: Mapping[str, str] | None) -> dict
     if isinstance(body, Event):
         attrs.setdefault("ce-type", body.type)
         attrs.setdefault("ce-source", body.source)
+        for name in ("traceparent", "correlationid"):  # so consumers continue the event's trace
+            if name in body.extensions:
+                attrs.setdefault(name, body.extensions[name])
     return attrs
 
 

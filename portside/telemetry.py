@@ -36,6 +36,7 @@ class TraceContext:
     trace_id: str  # 32 hex
     span_id: str  # 16 hex: this invocation's span
     sampled: bool = True
+    parent_span_id: str | None = None  # the span of whoever sent the event
 
     @property
     def traceparent(self) -> str:
@@ -46,7 +47,7 @@ class TraceContext:
         return cls(secrets.token_hex(16), secrets.token_hex(8))
 
     def child(self) -> TraceContext:
-        return replace(self, span_id=secrets.token_hex(8))
+        return replace(self, span_id=secrets.token_hex(8), parent_span_id=self.span_id)
 
 
 def parse_traceparent(value: str | None) -> TraceContext | None:
@@ -170,10 +171,11 @@ def span(name: str, trace: TraceContext, attributes: dict[str, Any]) -> Iterator
         yield trace
         return
     tracer, propagator, api = otel
-    parent = propagator.extract({TRACEPARENT: f"00-{trace.trace_id}-{trace.span_id}-01"})
+    carrier = {TRACEPARENT: f"00-{trace.trace_id}-{trace.parent_span_id}-01"} if trace.parent_span_id else {}
+    parent = propagator.extract(carrier)
     with tracer.start_as_current_span(name, context=parent, attributes=attributes) as s:
         ctx = s.get_span_context()
-        if ctx.is_valid:
+        if s.is_recording() and ctx.is_valid:  # without an SDK the span just echoes its parent
             yield TraceContext(format(ctx.trace_id, "032x"), format(ctx.span_id, "016x"), ctx.trace_flags.sampled)
         else:
             yield trace
