@@ -252,14 +252,16 @@ class _ObjectEvent:
         _opt_str(self, "version", self.version)
 
 
-@dataclass(frozen=True, slots=True)
 class ObjectCreated(_ObjectEvent):
     """An object was written to a bucket. ``key`` is already URL-decoded."""
 
+    __slots__ = ()  # fields, checks, repr and eq come from _ObjectEvent; no second dataclass pass
 
-@dataclass(frozen=True, slots=True)
+
 class ObjectDeleted(_ObjectEvent):
     """An object was removed from a bucket. ``key`` is already URL-decoded."""
+
+    __slots__ = ()  # fields, checks, repr and eq come from _ObjectEvent; no second dataclass pass
 
 
 @dataclass(frozen=True, slots=True)

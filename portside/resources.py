@@ -127,19 +127,19 @@ class _ObjectTrigger(Trigger):
         return key.startswith(self.prefix) and key.endswith(self.suffix)
 
 
-@dataclass(frozen=True, slots=True)
 class ObjectCreatedTrigger(_ObjectTrigger):
-    kind: ClassVar[str] = "object-created"
+    __slots__ = ()
+    kind = "object-created"
 
 
-@dataclass(frozen=True, slots=True)
 class ObjectDeletedTrigger(_ObjectTrigger):
-    kind: ClassVar[str] = "object-deleted"
+    __slots__ = ()
+    kind = "object-deleted"
 
 
-@dataclass(frozen=True, slots=True)
 class QueueTrigger(Trigger):
-    kind: ClassVar[str] = "queue-message"
+    __slots__ = ()
+    kind = "queue-message"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +199,9 @@ class HttpTrigger(Trigger):
         return f"route {self.method} {self.path}"
 
 
-@dataclass(frozen=True, slots=True)
 class ScheduleTrigger(Trigger):
-    kind: ClassVar[str] = "schedule"
+    __slots__ = ()
+    kind = "schedule"
 
 
 class Bucket(Resource):
