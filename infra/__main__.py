@@ -1,5 +1,11 @@
-"""Placeholder until the Pulumi program lands: it only loads the app declaration."""
+"""Pulumi entry point (Pulumi.yaml: main: infra/): read app:cloud, load the app, build it."""
 
-from portside import load_app
+import sys
+from pathlib import Path
 
-load_app()
+# Pulumi runs this directory as a script: make the project root importable (portside, handlers, infra)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from infra.program import build  # noqa: E402
+
+build()

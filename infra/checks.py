@@ -1,0 +1,205 @@
+"""Model-level checks: declarations a cloud cannot honour fail before any resource is registered.
+
+Each message names the option, the value, the cloud and its limit. Options a cloud handles
+differently but safely (a batch size on push delivery) are clamped with a warning instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infra.naming import Names, problem
+from portside.app import App, Function
+from portside.errors import DeclarationError
+from portside.resources import (
+    Bucket,
+    HttpTrigger,
+    ObjectCreatedTrigger,
+    ObjectDeletedTrigger,
+    Queue,
+    QueueTrigger,
+    Schedule,
+    ScheduleTrigger,
+    Table,
+    Topic,
+    TopicTrigger,
+)
+
+AWS_ASYNC_RETRIES = 2  # Lambda asynchronous invocations: 0-2 retries
+SQS_MAX_RECEIVE = 1000
+SQS_FIFO_BATCH = 10
+LAMBDA_TIMEOUT = 900
+LAMBDA_MEMORY = 10240
+PUBSUB_ATTEMPTS = (5, 100)
+PUBSUB_BACKOFF = 600  # seconds, both minimum and maximum backoff
+PUBSUB_ACK_DEADLINE = 600
+GCF_EVENT_TIMEOUT = 540
+GCF_HTTP_TIMEOUT = 3600
+SCHEDULER_RETRIES = 5  # Cloud Scheduler retry_count 0-5
+FILTER_BYTES = 256
+GCS_NOTIFICATIONS = 10
+
+
+class CloudLimitError(DeclarationError):
+    """The app declares something the chosen cloud cannot do."""
+
+
+def where(fn: Function) -> str:
+    return f"function {fn.name!r} ({fn.trigger})"
+
+
+def aws_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[str]:
+    out: list[str] = []
+    for fn in app.functions.values():
+        t = fn.trigger
+        if fn.timeout > LAMBDA_TIMEOUT:
+            out.append(f"{where(fn)}: timeout={fn.timeout} on aws exceeds Lambda's limit of {LAMBDA_TIMEOUT} s")
+        if fn.memory > LAMBDA_MEMORY:
+            out.append(f"{where(fn)}: memory={fn.memory} on aws exceeds Lambda's limit of {LAMBDA_MEMORY} MB")
+        if isinstance(t, (QueueTrigger, TopicTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger)):
+            if t.max_attempts > SQS_MAX_RECEIVE:
+                out.append(f"{where(fn)}: max_attempts={t.max_attempts} on aws exceeds SQS maxReceiveCount "
+                           f"limit of {SQS_MAX_RECEIVE}")
+            fifo = isinstance(t, QueueTrigger) and t.source.fifo
+            if fifo and t.batch_size > SQS_FIFO_BATCH:
+                out.append(f"{where(fn)}: batch_size={t.batch_size} on aws exceeds the SQS FIFO limit of "
+                           f"{SQS_FIFO_BATCH} messages per batch")
+        if isinstance(t, ScheduleTrigger):
+            if t.max_attempts - 1 > AWS_ASYNC_RETRIES:
+                out.append(f"{where(fn)}: max_attempts={t.max_attempts} on aws exceeds asynchronous Lambda "
+                           f"invocation's limit of {AWS_ASYNC_RETRIES + 1} attempts (0-{AWS_ASYNC_RETRIES} retries)")
+        out += [p for p in (problem("aws:lambda", names(fn.name)), problem("aws:role", names(fn.name))) if p]
+        inbox = _aws_inbox(fn, names)
+        out += [p for n in inbox for p in [problem("aws:sqs", n)] if p]
+        if isinstance(t, ScheduleTrigger):
+            out += [p for p in [problem("aws:schedule", names(fn.name))] if p]
+    for s in app.of_kind(Schedule):
+        if s.cron:
+            dom, dow = s.cron.split()[2], s.cron.split()[4]
+            if dom not in ("*", "?") and dow not in ("*", "?"):
+                out.append(f"schedule {s.name!r}: cron={s.cron!r} on aws sets both day-of-month and day-of-week; "
+                           "EventBridge Scheduler allows only one of them (the other must be '*')")
+    for r in app.resources.values():
+        if isinstance(r, Queue):
+            for n in (names.fifo(names(r.name), r.fifo), names.fifo(names(r.name, "dlq"), r.fifo)):
+                out += [p for p in [problem("aws:sqs", n)] if p]
+        elif isinstance(r, Topic):
+            out += [p for p in [problem("aws:sns", names(r.name))] if p]
+        elif isinstance(r, Table):
+            out += [p for p in [problem("aws:dynamodb", names(r.name))] if p]
+    return out
+
+
+def _aws_inbox(fn: Function, names: Names) -> list[str]:
+    """SQS names created for a function's trigger (besides the declared queue's own)."""
+    t = fn.trigger
+    if isinstance(t, (TopicTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger)):
+        return [names(t.source.name, fn.name), names(t.source.name, fn.name, "dlq")]
+    if isinstance(t, ScheduleTrigger):
+        return [names(fn.name, "dlq")]
+    return []
+
+
+def gcp_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[str]:
+    out: list[str] = []
+    for fn in app.functions.values():
+        t = fn.trigger
+        limit = GCF_HTTP_TIMEOUT if isinstance(t, HttpTrigger) else GCF_EVENT_TIMEOUT
+        if fn.timeout > limit:
+            out.append(f"{where(fn)}: timeout={fn.timeout} on gcp exceeds Cloud Functions' limit of {limit} s "
+                       f"for {'HTTP' if limit == GCF_HTTP_TIMEOUT else 'event-driven'} functions")
+        if isinstance(t, (QueueTrigger, TopicTrigger)):
+            lo, hi = PUBSUB_ATTEMPTS
+            if t.dead_letter and not lo <= t.max_attempts <= hi:
+                out.append(f"{where(fn)}: max_attempts={t.max_attempts} on gcp is outside Pub/Sub's dead-letter "
+                           f"max_delivery_attempts range {lo}-{hi}")
+            if t.backoff.maximum > PUBSUB_BACKOFF:
+                out.append(f"{where(fn)}: backoff maximum={t.backoff.maximum:g} s on gcp exceeds Pub/Sub's retry "
+                           f"policy limit of {PUBSUB_BACKOFF} s")
+            if t.batch_size > 1:
+                warn(f"{where(fn)}: batch_size={t.batch_size} on gcp: Pub/Sub push delivers one message per "
+                     "request, so the function receives batches of 1")
+            if isinstance(t, QueueTrigger) and t.source.fifo:
+                warn(f"{where(fn)}: fifo queue on gcp: ordering is per ordering key (Pub/Sub message ordering)")
+        if isinstance(t, TopicTrigger):
+            size = len(pubsub_filter(t.filter).encode())
+            if size > FILTER_BYTES:
+                out.append(f"{where(fn)}: filter={dict(t.filter)!r} on gcp is {size} bytes as a Pub/Sub filter; "
+                           f"the limit is {FILTER_BYTES} bytes")
+        if isinstance(t, ScheduleTrigger):
+            if t.max_attempts - 1 > SCHEDULER_RETRIES:
+                out.append(f"{where(fn)}: max_attempts={t.max_attempts} on gcp exceeds Cloud Scheduler's limit of "
+                           f"{SCHEDULER_RETRIES + 1} attempts (retry_count 0-{SCHEDULER_RETRIES})")
+            try:
+                gcp_cron(t.source)
+            except CloudLimitError as e:
+                out.append(str(e))
+            out += [p for p in [problem("gcp:scheduler", names(fn.name))] if p]
+        out += [p for p in (problem("gcp:function", names(fn.name)), problem("gcp:pubsub", names(fn.name, "dlq"))) if p]
+        if isinstance(t, TopicTrigger):
+            out += [p for p in [problem("gcp:pubsub", names(t.source.name, fn.name))] if p]
+    for r in app.resources.values():
+        if isinstance(r, (Queue, Topic)):
+            out += [p for p in [problem("gcp:pubsub", names(r.name))] if p]
+        elif isinstance(r, Table):
+            out += [p for p in [problem("gcp:firestore", names(r.name))] if p]
+        elif isinstance(r, Bucket):
+            out += [p for p in [problem("gcp:bucket", names.bucket(r.name))] if p]
+            n = sum(1 for _ in app.consumers(r))
+            if n > GCS_NOTIFICATIONS:
+                out.append(f"bucket {r.name!r}: {n} object triggers on gcp exceed Cloud Storage's limit of "
+                           f"{GCS_NOTIFICATIONS} notification configurations per bucket")
+    return out
+
+
+def pubsub_filter(flt: dict[str, tuple[str, ...]]) -> str:
+    """A Pub/Sub subscription filter: every attribute must have one of its values."""
+    def key(k: str) -> str:
+        return f"attributes.{k}" if k.isidentifier() else f'attributes."{k}"'
+
+    terms = []
+    for k, values in sorted(flt.items()):
+        alts = [f'{key(k)} = "{v}"' for v in values]
+        terms.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    return " AND ".join(terms)
+
+
+def gcp_cron(schedule: Schedule) -> str:
+    """Cloud Scheduler takes unix cron: rates convert when they divide an hour or a day evenly."""
+    if schedule.cron:
+        return schedule.cron
+    n, unit = schedule.rate.split()
+    n, unit = int(n), unit.rstrip("s")
+    if unit == "minute" and 60 % n == 0:
+        return "* * * * *" if n == 1 else ("0 * * * *" if n == 60 else f"*/{n} * * * *")
+    if unit == "hour" and 24 % n == 0:
+        return "0 * * * *" if n == 1 else ("0 0 * * *" if n == 24 else f"0 */{n} * * *")
+    if unit == "day" and n == 1:
+        return "0 0 * * *"
+    raise CloudLimitError(
+        f"schedule {schedule.name!r}: rate={schedule.rate!r} on gcp cannot be expressed as Cloud Scheduler cron "
+        "(only rates dividing an hour or a day evenly, or 1 day, convert); declare cron= instead"
+    )
+
+
+def aws_expression(schedule: Schedule) -> str:
+    """EventBridge Scheduler: rate(...) as is; 5-field cron -> 6 fields, '?' and 1-7 weekdays."""
+    if schedule.rate:
+        n, unit = schedule.rate.split()
+        return f"rate({n} {unit.rstrip('s') if n == '1' else unit if unit.endswith('s') else unit + 's'})"
+    minute, hour, dom, month, dow = schedule.cron.split()
+    import re
+
+    dow = re.sub(r"\d+", lambda m: str(int(m.group()) % 7 + 1), dow)
+    if dow in ("*", "?"):
+        dow = "?"
+    else:
+        dom = "?"
+    return f"cron({minute} {hour} {dom} {month} {dow} *)"
+
+
+def check(app: App, cloud: str, names: Names, warn: Callable[[str], None]) -> None:
+    """Raise one CloudLimitError listing every problem, before any resource exists."""
+    problems = (aws_problems if cloud == "aws" else gcp_problems)(app, names, warn)
+    if problems:
+        raise CloudLimitError(f"app {app.name!r} cannot be deployed to {cloud}:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,45 @@
+"""The environment contract between infra/ and the adapters, kept in one place.
+
+The adapters own the names in tiny import-free modules ``adapters/<cloud>/env.py``; they are
+read here by file path (never through ``adapters.<cloud>``, whose ``__init__`` is runtime code).
+When such a module is missing, or lacks a name, the defaults below apply.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    "APP": "PORTSIDE_APP",  # "module:attribute" of the App
+    "FUNCTION": "PORTSIDE_FUNCTION",  # which declared function this deployment runs
+    "RESOURCES": "PORTSIDE_RESOURCES",  # JSON: logical name -> physical identifier
+    "DLQ_URL": "PORTSIDE_DLQ_URL",  # aws: the function's dead-letter queue URL
+    "DEAD_LETTER_TOPIC": "PORTSIDE_DEAD_LETTER_TOPIC",  # gcp: the function's dead-letter topic
+}
+AWS_HANDLER = "adapters.aws.handler"  # Lambda handler: module adapters.aws, callable handler
+GCP_SOURCE_MODULE = "adapters.gcp"  # the generated main.py re-exports its entry points
+GCP_TARGETS = {"http": "http", "event": "cloud_event"}  # signature -> attribute of adapters.gcp
+
+
+def _module(cloud: str) -> object | None:
+    path = ROOT / "adapters" / cloud / "env.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"_portside_env_{cloud}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def names(cloud: str) -> dict[str, str]:
+    """Variable names for ``cloud``: the adapter's own where it declares them, else the defaults."""
+    module = _module(cloud)
+    return {key: str(getattr(module, key, default)) for key, default in DEFAULTS.items()}
+
+
+def gcp_targets() -> dict[str, str]:
+    module = _module("gcp")
+    return dict(getattr(module, "TARGETS", GCP_TARGETS))

@@ -1,0 +1,81 @@
+"""Stack settings: which cloud, the name prefix, the region, and the escape-hatch overrides.
+
+Everything the program reads from stack config is read here, once, with errors that say
+which key to set and how.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from portside.errors import DeclarationError
+
+CLOUDS = ("aws", "gcp")
+DEFAULT_APP = "handlers.app:app"
+
+
+class ConfigError(DeclarationError):
+    """Stack config that cannot work; the message says which `pulumi config set` fixes it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    cloud: str
+    stack: str
+    app_spec: str = DEFAULT_APP
+    prefix: str | None = None  # None: "<app name>-<stack>"
+    project: str | None = None  # gcp:project
+    region: str = "us-central1"  # gcp:region (AWS takes its region from aws:region)
+    log_retention_days: int = 30
+    public_api: bool = True
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def check_cloud(value: object) -> str:
+    if value not in CLOUDS:
+        got = "is not set" if value in (None, "") else f"is {value!r}"
+        raise ConfigError(
+            f"stack config app:cloud {got}; it must be one of {', '.join(CLOUDS)}. "
+            f"Set it with: pulumi config set app:cloud aws   (or: pulumi config set app:cloud gcp)"
+        )
+    return str(value)
+
+
+def read_settings() -> Settings:
+    """Read the current stack's config (app:*, gcp:*)."""
+    app_cfg = pulumi.Config("app")
+    cloud = check_cloud(app_cfg.get("cloud"))
+    overrides_raw = app_cfg.get("overrides")
+    try:
+        overrides = json.loads(overrides_raw) if overrides_raw else {}
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"app:overrides must be a JSON object of resource name -> arguments: {e}") from None
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        raise ConfigError("app:overrides must be a JSON object of resource name -> {argument: value}")
+    project = region = None
+    if cloud == "gcp":
+        gcp_cfg = pulumi.Config("gcp")
+        project = gcp_cfg.get("project")
+        if not project:
+            raise ConfigError("a gcp stack needs gcp:project. Set it with: pulumi config set gcp:project my-project-id")
+        region = gcp_cfg.get("region") or "us-central1"
+    retention = app_cfg.get_int("logRetentionDays") or 30
+    return Settings(
+        cloud=cloud, stack=pulumi.get_stack(),
+        app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or DEFAULT_APP,
+        prefix=app_cfg.get("prefix"), project=project, region=region or "us-central1",
+        log_retention_days=retention, public_api=app_cfg.get_bool("publicApi") is not False,
+        overrides=overrides,
+    )
+
+
+def name_prefix(app_name: str, settings: Settings) -> str:
+    """Physical names start with "<app>-<stack>" (lowercased, '-' for anything else)."""
+    raw = settings.prefix or f"{app_name}-{settings.stack}"
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", raw.lower())).strip("-")
