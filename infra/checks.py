@@ -72,7 +72,8 @@ def aws_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
         inbox = _aws_inbox(fn, names)
         out += [p for n in inbox for p in [problem("aws:sqs", n)] if p]
         if isinstance(t, ScheduleTrigger):
-            out += [p for p in [problem("aws:schedule", names(fn.name))] if p]
+            out += [p for p in (problem("aws:schedule", names(fn.name)), problem("aws:role", names(fn.name, "sched"))) if p]
+    out += s3_overlaps(app)
     for s in app.of_kind(Schedule):
         if s.cron:
             dom, dow = s.cron.split()[2], s.cron.split()[4]
@@ -88,6 +89,27 @@ def aws_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
         elif isinstance(r, Table):
             out += [p for p in [problem("aws:dynamodb", names(r.name))] if p]
     return out
+
+
+def s3_overlaps(app: App) -> list[str]:
+    """S3 rejects two notification configurations of one event type whose prefix and suffix overlap."""
+    out = []
+    for bucket in app.of_kind(Bucket):
+        triggers = [f for f in app.consumers(bucket)]
+        for i, a in enumerate(triggers):
+            for b in triggers[i + 1:]:
+                ta, tb = a.trigger, b.trigger
+                if type(ta) is type(tb) and _nested(ta.prefix, tb.prefix, str.startswith) \
+                        and _nested(ta.suffix, tb.suffix, str.endswith):
+                    out.append(f"bucket {bucket.name!r}: functions {a.name!r} and {b.name!r} both take {ta.kind} events "
+                               f"with overlapping filters (prefix {ta.prefix!r}/{tb.prefix!r}, suffix {ta.suffix!r}/"
+                               f"{tb.suffix!r}); on aws, S3 rejects overlapping notification configurations: "
+                               "make the filters disjoint, or fan out through a topic")
+    return out
+
+
+def _nested(x: str, y: str, test: Callable[[str, str], bool]) -> bool:
+    return test(x, y) or test(y, x)
 
 
 def _aws_inbox(fn: Function, names: Names) -> list[str]:

@@ -43,7 +43,8 @@ class Context:
     used: set[str] = field(default_factory=set)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     transforms: list[Any] = field(default_factory=list)
-    shared: dict[str, Any] = field(default_factory=dict)  # e.g. the code archive, project number
+    shared: dict[str, Any] = field(default_factory=dict)  # e.g. the components by logical name
+    tree: list[Component] = field(default_factory=list)  # every component, in creation order
 
     def unused_overrides(self) -> list[str]:
         return sorted(set(self.overrides) - self.used)
@@ -57,14 +58,18 @@ class Component(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         base = pulumi.ResourceOptions(transforms=ctx.transforms or None)
         super().__init__(f"portside:{ctx.cloud}:{self.kind}", name, None, pulumi.ResourceOptions.merge(base, opts))
-        self.ctx = ctx
+        self.ctx, self.name = ctx, name
         self.outputs: dict[str, Any] = {}
+        self.children: list[tuple[str, str]] = []  # (e.g. "aws.s3.Bucket", resource name)
+        ctx.tree.append(self)
 
     def child(self, cls: type[T], rname: str, /, *, depends_on: list[pulumi.Resource] | None = None, **args: Any) -> T:
         if rname in self.ctx.overrides:
             self.ctx.used.add(rname)
             args = merge(args, self.ctx.overrides[rname])
         opts = pulumi.ResourceOptions(parent=self, depends_on=[*self.ctx.depends_on, *(depends_on or [])])
+        provider = cls.__module__.split(".")[0].removeprefix("pulumi_")
+        self.children.append((f"{provider}.{cls.__module__.split('.')[1]}.{cls.__name__}", rname))
         try:
             return cls(rname, opts=opts, **args)
         except TypeError as e:

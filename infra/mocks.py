@@ -94,13 +94,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "gcp:organizations/getProject:getProject":
-            return {"number": PROJECT_NUMBER, "projectId": PROJECT, "name": PROJECT}, None
+            return {"number": PROJECT_NUMBER, "projectId": PROJECT, "name": PROJECT}, []
         if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             email = f"service-{PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
-            return {"emailAddress": email, "member": f"serviceAccount:{email}"}, None
+            return {"emailAddress": email, "member": f"serviceAccount:{email}"}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}, None
-        return {}, None
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}, []
+        return {}, []
 
 
 @dataclass
@@ -109,7 +109,7 @@ class Run:
 
     resources: list[Recorded]
     outputs: dict[str, Any] = field(default_factory=dict)
-    components: list[tuple[str, str, str | None]] = field(default_factory=list)  # (type, name, parent type/name)
+    context: Any = None  # the program's Context: its .tree lists every component and its children
 
     def of_type(self, token: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == token]
@@ -135,13 +135,12 @@ def run(cloud: str, app: Any = None, config: dict[str, str] | None = None, stack
         cfg |= {"gcp:project": PROJECT, "gcp:region": "us-central1"}
     pulumi.runtime.set_all_config(cfg | (config or {}))
     result: dict[str, Any] = {}
-    components: list[tuple[str, str, str | None]] = []
 
     @pulumi.runtime.test
     def program() -> Any:
-        outs = build(app, export=False, **build_args)
+        outs = build(app, export=False, on_context=lambda c: result.__setitem__("context", c), **build_args)
         result["outputs"] = outs
         return pulumi.Output.from_input(outs).apply(lambda v: result.__setitem__("resolved", v))
 
     program()
-    return Run(mocks.resources, result.get("resolved", {}), components)
+    return Run(mocks.resources, result.get("resolved", {}), result.get("context"))

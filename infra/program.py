@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -20,7 +21,7 @@ from portside.errors import DeclarationError
 
 def build(app: App | None = None, settings: Settings | None = None, *,
           overrides: dict[str, dict[str, Any]] | None = None, transforms: list[Any] | None = None,
-          export: bool = True) -> dict[str, Any]:
+          export: bool = True, on_context: Callable[[Context], None] | None = None) -> dict[str, Any]:
     """Provision ``app`` on ``settings.cloud``; return the stack outputs (also exported)."""
     settings = settings or read_settings()
     check_cloud(settings.cloud)
@@ -32,6 +33,8 @@ def build(app: App | None = None, settings: Settings | None = None, *,
         pulumi.log.warn(f"adapters/{settings.cloud} is not in this checkout: the archive has no adapter to run")
     ctx = Context(app=app, cloud=settings.cloud, names=names, settings=settings,
                   overrides={**settings.overrides, **(overrides or {})}, transforms=list(transforms or []))
+    if on_context is not None:
+        on_context(ctx)
     if settings.cloud == "aws":
         from infra.aws.build import build as build_cloud
     else:

@@ -1,0 +1,2 @@
+"""Google Cloud: the app's declarations as Cloud Storage, Pub/Sub, Firestore, Cloud Scheduler and
+Cloud Functions 2nd gen (DESIGN §7)."""

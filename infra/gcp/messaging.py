@@ -1,0 +1,67 @@
+"""Pub/Sub: a topic per queue or topic, one push subscription per consumer with its dead letter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.checks import PUBSUB_ACK_DEADLINE, pubsub_filter
+from infra.component import Component, Context
+from portside.resources import Queue as QueueDecl
+from portside.resources import Resource, TopicTrigger
+
+if TYPE_CHECKING:
+    from infra.gcp.function import Function
+
+RETENTION = "604800s"  # 7 days, the Pub/Sub maximum for subscriptions
+
+
+class Channel(Component):
+    """A declared queue or topic: one Pub/Sub topic; consumers attach push subscriptions."""
+
+    def __init__(self, decl: Resource, ctx: Context) -> None:
+        super().__init__(decl.name, ctx)
+        self.decl = decl
+        self.topic = self.child(gcp.pubsub.Topic, decl.name, name=ctx.names(decl.name), project=ctx.settings.project,
+                                labels={"portside-resource": decl.name})
+        self.physical = self.topic.id
+        self.subscriptions: dict[str, pulumi.Output] = {}
+
+    def attach(self, fc: Function) -> None:
+        """Push to ``fc`` with an OIDC token; retry with backoff; dead-letter after max_attempts."""
+        fn, t = fc.decl, fc.decl.trigger
+        is_queue = isinstance(self.decl, QueueDecl)
+        name = self.decl.name if is_queue else f"{self.decl.name}-{fn.name}"
+        agent = self.ctx.shared["pubsub_agent"]
+        sub = self.child(
+            gcp.pubsub.Subscription, name, name=self.ctx.names(name), project=self.ctx.settings.project,
+            topic=self.topic.id, ack_deadline_seconds=min(PUBSUB_ACK_DEADLINE, max(10, fn.timeout)),
+            push_config={"push_endpoint": fc.function.url,
+                         "oidc_token": {"service_account_email": fc.account.email, "audience": fc.function.url}},
+            retry_policy={"minimum_backoff": f"{t.backoff.initial:g}s", "maximum_backoff": f"{t.backoff.maximum:g}s"},
+            dead_letter_policy=({"dead_letter_topic": fc.dlq.id, "max_delivery_attempts": t.max_attempts}
+                                if fc.dlq is not None else None),
+            filter=pubsub_filter(t.filter) if isinstance(t, TopicTrigger) and t.filter else None,
+            enable_message_ordering=bool(getattr(self.decl, "fifo", False)) or None,
+            message_retention_duration=RETENTION, expiration_policy={"ttl": ""},
+            depends_on=[fc.invoker] if fc.invoker is not None else None)
+        if fc.dlq is not None:
+            # the Pub/Sub service agent moves dead letters: it reads this subscription, publishes to the DLQ
+            self.child(gcp.pubsub.SubscriptionIAMMember, f"{name}-agent-subscriber", project=self.ctx.settings.project,
+                       subscription=sub.name, role="roles/pubsub.subscriber", member=agent)
+            self.child(gcp.pubsub.TopicIAMMember, f"{name}-agent-publisher", project=self.ctx.settings.project,
+                       topic=fc.dlq.name, role="roles/pubsub.publisher", member=agent)
+        self.subscriptions[fn.name] = sub.name
+
+    def finish(self) -> None:
+        self.done(topic=self.topic.id, subscriptions=self.subscriptions)
+
+
+class Queue(Channel):
+    kind = "Queue"
+
+
+class Topic(Channel):
+    kind = "Topic"
