@@ -24,7 +24,7 @@ from handlers.schemas import (
 from portside import Message
 
 DECLINED = {"tok_declined": "card declined", "tok_insufficient_funds": "insufficient funds"}
-LIMIT_CENTS = 1_000_000  # above this the (simulated) provider declines
+LIMIT_CENTS = 500_000  # above this ($5,000) the (simulated) provider declines
 
 
 def charge(order_id: str, token: str, amount: int, at: str) -> dict[str, Any]:
