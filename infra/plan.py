@@ -1,0 +1,66 @@
+"""A plan without an account: run the program under mocks and print what it would create.
+
+    python -m infra.plan --cloud gcp            # or aws, or both (the default)
+    python -m infra.plan --app handlers.app:app --stack prod --cloud aws
+
+Prints each component with its underlying resources (their names are the keys app:overrides
+takes) and every function's grants, so both clouds can be compared before having either account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from contextlib import redirect_stderr
+
+from infra.audit import grants
+from infra.mocks import run
+from infra.settings import CLOUDS, DEFAULT_APP
+from portside.app import load_app
+from portside.errors import DeclarationError
+
+
+def render(cloud: str, app_spec: str, stack: str | None = None) -> str:
+    app = load_app(app_spec)
+    result = run(cloud, app, config={"app:app": app_spec}, stack=stack)
+    ctx = result.context
+    lines = [f"{app.name} on {cloud} (stack {stack or cloud + '-dev'}): {len(ctx.tree)} components, "
+             f"{sum(len(c.children) for c in ctx.tree)} resources"]
+    for comp in ctx.tree:
+        lines.append(f"{comp.kind} {comp.name}")
+        for i, (kind, name) in enumerate(comp.children):
+            lines.append(f"  {'└─' if i == len(comp.children) - 1 else '├─'} {kind} {name}")
+        if comp.kind == "Function":
+            lines.append(f"  grants ({comp.decl.handler}, {comp.decl.trigger}):")
+            lines += [f"    {g}" for g in grants(result, cloud, comp.name)]
+    outputs = result.outputs
+    lines.append("outputs:")
+    lines += [f"  {k}: {v}" for k, v in outputs.items() if k in ("api_urls", "resources", "code")]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.split("\n")[0])
+    parser.add_argument("--cloud", choices=[*CLOUDS, "both"], default="both")
+    parser.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the App (default %(default)s)")
+    parser.add_argument("--stack", default=None, help="stack name used for physical names (default <cloud>-dev)")
+    parser.add_argument("--quiet", action="store_true", help="hide the program's warnings")
+    args = parser.parse_args(argv)
+    clouds = CLOUDS if args.cloud == "both" else (args.cloud,)
+    for cloud in clouds:
+        sink = io.StringIO() if args.quiet else sys.stderr
+        try:
+            with redirect_stderr(sink):
+                text = render(cloud, args.app, args.stack)
+        except DeclarationError as e:
+            print(f"{cloud}: cannot plan: {e}", file=sys.stderr)
+            return 2
+        print(text)
+        if cloud != clouds[-1]:
+            print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
