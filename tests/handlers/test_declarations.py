@@ -66,7 +66,7 @@ def test_the_routes():
 def test_handlers_import_only_portside_pillow_the_stdlib_and_each_other():
     import sys
     allowed = {"portside", "handlers", "PIL", "__future__"} | set(sys.stdlib_module_names)
-    for path in sorted(Path("handlers").glob("*.py")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "handlers").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else []

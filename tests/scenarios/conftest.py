@@ -1,0 +1,32 @@
+"""Runs every scenario once per registered driver (tests/scenarios/drivers.py).
+
+A driver is started once per session and reset before each scenario; a driver that cannot
+run here is skipped with the reason it gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.scenarios.drivers import DRIVERS, Driver
+
+
+@pytest.fixture(scope="session", params=DRIVERS, ids=[d.name for d in DRIVERS])
+def target(request: pytest.FixtureRequest) -> Iterator[Driver]:
+    cls = request.param
+    reason = cls.unavailable()
+    if reason:
+        pytest.skip(f"{cls.name}: {reason}")
+    driver = cls()
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+@pytest.fixture
+def driver(target: Driver) -> Driver:
+    target.reset()
+    return target

@@ -1,0 +1,182 @@
+"""The one interface the scenario suite talks to, and one implementation per target.
+
+A scenario acts like a user or an outside system (upload a file, call the API, publish an
+event) and then waits for an observable effect (an object, a table row, a dead letter).
+It never reaches inside a target, so the same scenario proves the same behaviour on the
+fake cloud today and, when someone adds a driver, on the local runtime, on AWS through moto
+or on the GCP emulators.
+
+Adding a target = one class here that implements ``Driver`` and is decorated ``@register``:
+- ``unavailable()`` says why it cannot run on this machine (the scenarios are then skipped
+  with that reason), or None;
+- ``__init__`` starts the target once per test session (servers bind 127.0.0.1 on a free
+  port); ``reset()`` empties its state before each scenario; ``close()`` stops it;
+- event-driven targets are asynchronous: subclass ``PollingDriver`` and only implement the
+  actions and reads; it provides ``wait_until``/``settle`` by polling.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from portside import Event
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer, whatever served it."""
+
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered event as any target can report it (DESIGN §6's recorded attributes)."""
+
+    function: str
+    error_type: str
+    error: str
+    attempts: int
+    event_id: str
+
+
+@runtime_checkable
+class Driver(Protocol):
+    """What a scenario may do to a target, and what it may observe."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this target cannot run here (a missing tool or package), or None."""
+
+    def reset(self) -> None:
+        """Forget all state: empty buckets, tables, queues and dead letters."""
+
+    def close(self) -> None:
+        """Stop whatever ``__init__`` started."""
+
+    # -- acting --
+    def upload(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None: ...
+
+    def http(self, method: str, path: str, *, json: Any = None, body: bytes = b"",
+             headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None) -> Reply: ...
+
+    def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None: ...
+
+    # -- waiting --
+    def wait_until(self, predicate: Callable[[], T], *, timeout: float = 30.0, what: str = "") -> T:
+        """Return ``predicate()`` once it is truthy; AssertionError naming ``what`` after ``timeout``."""
+
+    def settle(self, *, timeout: float = 30.0) -> None:
+        """Let in-flight work finish (before asserting that something did *not* happen)."""
+
+    # -- observing --
+    def objects(self, bucket: str) -> dict[str, bytes]: ...
+
+    def items(self, table: str) -> list[dict[str, Any]]: ...
+
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+
+DRIVERS: list[type] = []
+
+
+def register(cls: type) -> type:
+    """Add a driver class to the suite's parametrization."""
+    DRIVERS.append(cls)
+    return cls
+
+
+class PollingDriver:
+    """``wait_until`` and ``settle`` for targets that run asynchronously (local, AWS, GCP)."""
+
+    poll_first, poll_max = 0.05, 1.0  # seconds; the interval doubles up to poll_max
+    quiet = 2.0  # settle: how long nothing may change before we call it settled
+
+    def wait_until(self, predicate: Callable[[], T], *, timeout: float = 30.0, what: str = "") -> T:
+        deadline, interval = time.monotonic() + timeout, self.poll_first
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{what or 'condition'} not true after {timeout:.0f}s on {self.name}")  # type: ignore[attr-defined]
+            time.sleep(interval)
+            interval = min(self.poll_max, interval * 2)
+
+    def snapshot(self) -> Any:
+        """Something that changes while work is in flight (override for a cheaper probe)."""
+        return None
+
+    def settle(self, *, timeout: float = 30.0) -> None:
+        deadline, last, since = time.monotonic() + timeout, self.snapshot(), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - since < self.quiet:
+            time.sleep(self.poll_first)
+            now = self.snapshot()
+            if now != last:
+                last, since = now, time.monotonic()
+
+
+@register
+class FakeDriver:
+    """The in-memory FakeCloud: synchronous, so waiting is running until idle."""
+
+    name = "fake"
+
+    def __init__(self, app: str = "handlers.app:app") -> None:
+        from adapters.fake import FakeCloud
+
+        self._make = lambda: FakeCloud(app)
+        self.cloud = self._make()
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return None
+
+    def reset(self) -> None:
+        self.cloud = self._make()
+
+    def close(self) -> None:
+        pass
+
+    def upload(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None:
+        self.cloud.upload(bucket, key, data, content_type)
+
+    def http(self, method: str, path: str, *, json: Any = None, body: bytes = b"",
+             headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None) -> Reply:
+        r = self.cloud.http(method, path, json=json, body=body, headers=dict(headers or {}), query=dict(query or {}))
+        return Reply(r.status, r.body, dict(r.headers))
+
+    def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None:
+        self.cloud.publish(topic, event, dict(attributes or {}))
+
+    def wait_until(self, predicate: Callable[[], T], *, timeout: float = 30.0, what: str = "") -> T:
+        self.cloud.run_until_idle()
+        value = predicate()
+        if not value:
+            raise AssertionError(f"{what or 'condition'} not true once the fake cloud was idle")
+        return value
+
+    def settle(self, *, timeout: float = 30.0) -> None:
+        self.cloud.run_until_idle()
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        return self.cloud.objects(bucket)
+
+    def items(self, table: str) -> list[dict[str, Any]]:
+        return self.cloud.items(table)
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return [DeadLetter(d.function, d.error_type, d.error, d.attempts, d.event.id) for d in self.cloud.dead_letters()]
