@@ -22,7 +22,7 @@ class Recorded:
     name: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
-    parent: str | None = None
+    transforms: list[Any] = field(default_factory=list)  # registered with the engine (mocks do not run them)
 
 
 def _aws(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +89,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         outputs = {**args.inputs, **fill(args.typ, args.name, args.inputs)}
         rid = str(outputs.get("id") or f"{args.name}-id")
         self.resources.append(Recorded(f"urn:pulumi:{args.typ}::{args.name}", args.typ, args.name,
-                                       dict(args.inputs), outputs))
+                                       dict(args.inputs), outputs, list(getattr(args, "transforms", None) or [])))
         return rid, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -122,12 +122,12 @@ class Run:
 
 
 def run(cloud: str, app: Any = None, config: dict[str, str] | None = None, stack: str | None = None,
-        **build_args: Any) -> Run:
+        mocks: RecordingMocks | None = None, **build_args: Any) -> Run:
     """Build ``app`` on ``cloud`` under fresh mocks (preview=False, so apply callbacks run)."""
     from infra.program import build  # late: after set_mocks, like a real program start
 
     asyncio.set_event_loop(asyncio.new_event_loop())
-    mocks = RecordingMocks()
+    mocks = mocks if mocks is not None else RecordingMocks()
     stack = stack or f"{cloud}-dev"
     pulumi.runtime.set_mocks(mocks, project="portside-demo", stack=stack, preview=False)
     cfg = {"app:cloud": cloud}
