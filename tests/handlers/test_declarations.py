@@ -72,3 +72,14 @@ def test_handlers_import_only_portside_pillow_the_stdlib_and_each_other():
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path} imports {name}"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_the_app_fits_both_clouds_limits(cloud):
+    """infra/'s model checks (Pub/Sub's 5-100 attempts and 256-byte filters, Lambda's limits...)."""
+    from infra.checks import check
+    from infra.naming import Names
+
+    warnings: list[str] = []
+    check(app, cloud, Names("portside-demo-dev", cloud, "demo-project" if cloud == "gcp" else None), warnings.append)
+    assert all("batch_size" in w for w in warnings), warnings  # only the push-delivery clamp on GCP

@@ -68,7 +68,7 @@ def test_a_photo_that_never_appears_dead_letters_only_that_subscriber(cloud):
     create(cloud, photo="missing.jpg")
     cloud.run_until_idle()
     [dead] = cloud.dead_letters()
-    assert dead.function == "share-profile" and dead.error_type == "ThumbnailNotReady" and dead.attempts == 4
+    assert dead.function == "share-profile" and dead.error_type == "ThumbnailNotReady" and dead.attempts == 5
     assert effects(cloud) == {"share-profile": 0, "index-for-matches": 1, "index-profile": 1}
 
 
