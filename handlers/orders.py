@@ -7,6 +7,7 @@ then gets the first answer again instead of placing a second order.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from typing import Any
@@ -51,12 +52,18 @@ def _validate(body: Any) -> dict[str, Any]:
 
 
 def _request_key(request: HttpRequest) -> str:
+    """The idempotency key: the client's Idempotency-Key, scoped to the customer (two customers
+    choosing the same key must not see each other's order), or the request id when absent."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return request.id  # no key: every request is new
     if not 0 < len(key) <= MAX_KEY:
         raise HttpError(400, f"Idempotency-Key must be 1-{MAX_KEY} characters")
-    return f"key:{key}"
+    try:
+        customer = request.json().get("customer")
+    except (PermanentError, AttributeError):
+        return request.id  # the handler answers the 400 for the body
+    return "key:" + hashlib.sha256(f"{customer}\n{key}".encode()).hexdigest()[:32]
 
 
 @idempotent(idempotency, key=_request_key, expires_after=24 * 3600)
@@ -66,7 +73,11 @@ def _place(request: HttpRequest) -> HttpResponse:
     except PermanentError:
         raise HttpError(400, "body must be JSON") from None
     order = _validate(body)
-    order_id = f"ord-{uuid.uuid4().hex[:16]}"
+    # With a key the id is derived from it: if a first attempt died after logging OrderPlaced but
+    # before publishing it, the client's retry re-emits that same event instead of a second order.
+    scoped = _request_key(request)
+    order_id = "ord-" + (hashlib.sha256(scoped.encode()).hexdigest()[:16] if scoped.startswith("key:")
+                         else uuid.uuid4().hex[:16])
     day = request.time.date().isoformat()
     order_index.put({"day": day, "order_id": order_id, "placed": request.time.isoformat()})
     emit(order_event(ORDER_PLACED, order_id, {**order, "day": day}, step="orders",

@@ -3,6 +3,8 @@ and the compensation PaymentFailed -> InventoryReleased. No orchestrator: each s
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import handlers.app as declared
@@ -140,11 +142,38 @@ def test_idempotency_key_makes_a_retried_post_place_one_order(cloud):
     assert place(cloud) != place(cloud)  # without a key every POST is a new order
 
 
-def test_a_post_with_a_key_still_in_progress_is_a_409(cloud):
-    cloud.table("idempotency").put({"id": "place-order#key:busy", "status": "in_progress",
-                                    "expires_at": 2_000_000_000})
+def test_the_same_key_from_two_customers_places_two_orders(cloud):
+    ann = place(cloud, customer="ann@example.com", headers={"Idempotency-Key": "1"})
+    bo = place(cloud, customer="bo@example.com", headers={"Idempotency-Key": "1"})
+    assert ann != bo
+
+
+def test_a_retry_after_a_crash_before_publishing_continues_the_same_order(cloud, monkeypatch):
+    real = type(declared.orders).publish
+
+    def down(self, *args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(type(declared.orders), "publish", down)
     reply = cloud.http("POST", "/orders", json={"customer": "a@b.co", "payment_token": "t",
-                                                "items": [{"sku": "leash"}]}, headers={"Idempotency-Key": "busy"})
+                                                "items": [{"sku": "leash"}]}, headers={"Idempotency-Key": "k1"})
+    assert reply.status == 500 and cloud.items("order-log")[0]["published"] is False
+    monkeypatch.setattr(type(declared.orders), "publish", real)
+    order_id = place(cloud, customer="a@b.co", token="t", headers={"Idempotency-Key": "k1"})
+    cloud.run_until_idle()
+    assert [r["order_id"] for r in cloud.items("order-index")] == [order_id]
+    assert logged(cloud, order_id) == HAPPY and types(cloud) == HAPPY
+
+
+def test_a_post_with_a_key_still_in_progress_is_a_409(cloud):
+    from handlers.orders import _request_key
+    from portside import HttpRequest
+
+    body = {"customer": "a@b.co", "payment_token": "t", "items": [{"sku": "leash"}]}
+    probe = HttpRequest("r", "POST", "/orders", {"idempotency-key": "busy"}, body=json.dumps(body))
+    cloud.table("idempotency").put({"id": f"place-order#{_request_key(probe)}", "status": "in_progress",
+                                    "expires_at": 2_000_000_000})
+    reply = cloud.http("POST", "/orders", json=body, headers={"Idempotency-Key": "busy"})
     assert reply.status == 409 and "still being processed" in reply.json()["error"]
 
 
