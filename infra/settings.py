@@ -32,6 +32,7 @@ class Settings:
     prefix: str | None = None  # None: "<app name>-<stack>"
     project: str | None = None  # gcp:project
     region: str = "us-central1"  # gcp:region (AWS takes its region from aws:region)
+    firestore_location: str | None = None  # app:firestoreLocation (default: the region), e.g. nam5, eur3
     log_retention_days: int = 30
     public_api: bool = True
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -70,7 +71,7 @@ def read_settings() -> Settings:
         cloud=cloud, stack=pulumi.get_stack(),
         app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or DEFAULT_APP,
         prefix=app_cfg.get("prefix"), project=project, region=region or "us-central1",
-        log_retention_days=retention, public_api=app_cfg.get_bool("publicApi") is not False,
+        firestore_location=app_cfg.get("firestoreLocation"), log_retention_days=retention, public_api=app_cfg.get_bool("publicApi") is not False,
         overrides=overrides,
     )
 
