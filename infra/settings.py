@@ -17,6 +17,8 @@ import pulumi
 from portside.errors import DeclarationError
 
 CLOUDS = ("aws", "gcp")
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)  # what CloudWatch Logs accepts
 DEFAULT_APP = "handlers.app:app"
 
 
@@ -67,6 +69,9 @@ def read_settings() -> Settings:
             raise ConfigError("a gcp stack needs gcp:project. Set it with: pulumi config set gcp:project my-project-id")
         region = gcp_cfg.get("region") or "us-central1"
     retention = app_cfg.get_int("logRetentionDays") or 30
+    if retention not in RETENTION_DAYS:
+        raise ConfigError(f"app:logRetentionDays is {retention}; CloudWatch Logs accepts one of {RETENTION_DAYS}. "
+                          "Set it with: pulumi config set app:logRetentionDays 30")
     return Settings(
         cloud=cloud, stack=pulumi.get_stack(),
         app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or DEFAULT_APP,

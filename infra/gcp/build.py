@@ -52,8 +52,15 @@ class Agents(Component):
         self.done()
 
 
+BUILDER_ROLES = ("roles/logging.logWriter", "roles/artifactregistry.writer")
+
+
 class Code(Component):
-    """The function source: one archive per content hash in a private bucket."""
+    """The function source (one archive per content hash, private bucket) and the account that builds it.
+
+    Cloud Functions builds with Cloud Build; new projects no longer give the default compute account
+    the rights, so a dedicated builder gets logs, the artifact registry, and read on the source bucket.
+    """
 
     kind = "Code"
 
@@ -66,9 +73,16 @@ class Code(Component):
         self.object_resource = self.child(gcp.storage.BucketObject, "code-archive", bucket=self.bucket_resource.name,
                                           name=package.name, source=package.archive())
         self.bucket, self.object = self.bucket_resource.name, self.object_resource.name
+        self.builder = self.child(gcp.serviceaccount.Account, "builder", project=s.project,
+                                  account_id=ctx.names.service_account("builder"), display_name="portside builds")
+        member = pulumi.Output.concat("serviceAccount:", self.builder.email)
+        self.grants = [self.child(gcp.storage.BucketIAMMember, "builder-reads-code", bucket=self.bucket,
+                                  role="roles/storage.objectViewer", member=member)]
+        self.grants += [self.child(gcp.projects.IAMMember, f"builder-{role.split('.')[-1].lower()}", project=s.project,
+                                   role=role, member=member) for role in BUILDER_ROLES]
 
     def finish(self) -> None:
-        self.done(bucket=self.bucket, object=self.object)
+        self.done(bucket=self.bucket, object=self.object, builder=self.builder.email)
 
 
 def build(ctx: Context, package: Package) -> dict[str, Any]:

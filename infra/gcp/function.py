@@ -57,13 +57,14 @@ class Function(Component):
             gcp.cloudfunctionsv2.Function, fn.name, name=physical, project=s.project, location=s.region,
             description=f"portside {fn.handler}",
             build_config={"runtime": RUNTIME, "entry_point": targets["event" if event else "http"],
+                          "service_account": code.builder.name,
                           "source": {"storage_source": {"bucket": code.bucket, "object": code.object}}},
             service_config={"available_memory": f"{fn.memory}Mi", "timeout_seconds": fn.timeout,
                             "max_instance_count": fn.concurrency, "service_account_email": self.account.email,
                             "environment_variables": variables, "ingress_settings": "ALLOW_ALL",
                             "all_traffic_on_latest_revision": True},
             event_trigger=self.storage_trigger() if event else None,
-            labels={"portside-function": fn.name}, depends_on=grants)
+            labels={"portside-function": fn.name}, depends_on=[*grants, *code.grants])
         self.invoker = None
         if isinstance(t, HttpTrigger):
             if s.public_api:  # a public HTTP API: anyone may call it, as on API Gateway

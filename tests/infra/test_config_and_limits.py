@@ -34,6 +34,11 @@ def test_bad_overrides_json() -> None:
     fails("aws", full_app(), ConfigError, r"app:overrides must be a JSON object", config={"app:overrides": "[1"})
 
 
+def test_bad_log_retention_names_the_accepted_values() -> None:
+    fails("aws", full_app(), ConfigError, r"app:logRetentionDays is 45; CloudWatch Logs accepts one of \(1, 3, 5",
+          config={"app:logRetentionDays": "45"})
+
+
 def small(configure) -> App:
     app = App("lim")
     configure(app)

@@ -126,9 +126,20 @@ def test_gcp_bindings_are_exactly_the_declared_uses(gcp_run: Run, fn: str) -> No
 
 
 def test_gcp_one_service_account_per_function(gcp_run: Run) -> None:
-    accounts = gcp_run.of_type("gcp:serviceaccount/account:Account")
+    accounts = [a for a in gcp_run.of_type("gcp:serviceaccount/account:Account") if a.name != "builder"]
     assert len(accounts) == len(DECLARED) == len({a.inputs["accountId"] for a in accounts})
     assert all(6 <= len(a.inputs["accountId"]) <= 30 for a in accounts)
     for fn in DECLARED:
         email = gcp_member(gcp_run, fn).split(":", 1)[1]
         assert gcp_run.named(fn, "gcp:cloudfunctionsv2/function:Function").inputs["serviceConfig"]["serviceAccountEmail"] == email
+
+
+def test_gcp_builds_run_as_a_builder_with_only_build_roles(gcp_run: Run) -> None:
+    builder = gcp_run.named("builder", "gcp:serviceaccount/account:Account").outputs
+    member = f"serviceAccount:{builder['email']}"
+    roles = {(r.type.split(":")[-1], r.inputs["role"]) for r in gcp_run.resources if r.inputs.get("member") == member}
+    assert roles == {("BucketIAMMember", "roles/storage.objectViewer"), ("IAMMember", "roles/logging.logWriter"),
+                     ("IAMMember", "roles/artifactregistry.writer")}
+    for fn in DECLARED:
+        build = gcp_run.named(fn, "gcp:cloudfunctionsv2/function:Function").inputs["buildConfig"]
+        assert build["serviceAccount"] == builder["name"]

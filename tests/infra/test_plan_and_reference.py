@@ -46,3 +46,35 @@ def test_the_reference_app_provisions(cloud: str) -> None:
     assert {f.name for f in result.of_type(token)} == set(app.functions)
     assert set(result.outputs["resources"]) == {n for n, r in app.resources.items() if r.kind not in ("api", "schedule")}
     assert result.outputs["api_urls"]
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "gcp-dev"])
+def test_the_entry_point_runs_with_each_stack_file(stack: str) -> None:
+    """What `pulumi up` runs: infra/__main__.py, fresh, with the stack file's config, exports included."""
+    import asyncio
+    import runpy
+    from pathlib import Path
+
+    import pulumi
+    import yaml
+
+    from infra.mocks import RecordingMocks
+
+    root = Path(__file__).resolve().parents[2]
+    config = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text())["config"]
+    assert config["app:cloud"] == stack.split("-")[0]
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="portside-demo", stack=stack, preview=False)
+    pulumi.runtime.set_all_config({k: str(v) for k, v in config.items()})
+
+    @pulumi.runtime.test
+    def program() -> None:
+        runpy.run_path(str(root / "infra" / "__main__.py"), run_name="__main__")
+
+    program()
+    app = load_app("handlers.app:app")
+    token = {"aws-dev": "aws:lambda/function:Function", "gcp-dev": "gcp:cloudfunctionsv2/function:Function"}[stack]
+    assert {r.name for r in mocks.resources if r.type == token} == set(app.functions)
+    names = {r.inputs.get("name") for r in mocks.resources if r.type == token}
+    assert all(n.startswith(f"portside-demo-{stack}-") for n in names)
