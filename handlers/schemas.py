@@ -151,12 +151,35 @@ def order_event(type_: str, order_id: str, data: Mapping[str, Any], step: str,
                  data={**data, "order_id": order_id}, **extra)
 
 
+# What each order event's data must hold (beyond order_id) for the steps that read it.
+ORDER_FIELDS: dict[str, dict[str, type]] = {
+    ORDER_PLACED: {"customer": str, "items": list, "total_cents": int, "payment_token": str},
+    INVENTORY_RESERVED: {"customer": str, "items": list, "total_cents": int, "payment_token": str},
+    INVENTORY_UNAVAILABLE: {"skus": list},
+    PAYMENT_CAPTURED: {"amount_cents": int, "customer": str},
+    PAYMENT_FAILED: {"reason": str, "items": list},
+    INVENTORY_RELEASED: {"items": list},
+    ORDER_SHIPPED: {"carrier": str, "tracking": str},
+}
+
+
 def read_order_event(message: Message, *expected: str) -> tuple[Event, dict[str, Any]]:
-    """The order event a subscription delivered, checked: (event, data with an order_id)."""
+    """The order event a subscription delivered, checked: (event, data with an order_id).
+
+    A wrong type or shape is a PermanentError naming the fields, never a KeyError three calls later.
+    """
     event = message.event()
     if expected and event.type not in expected:
         raise PermanentError(f"expected {' or '.join(expected)}, got {event.type!r} (event {event.id})")
     data = event.json()
     if not isinstance(data, Mapping) or not isinstance(data.get("order_id"), str):
         raise PermanentError(f"{event.type} {event.id}: data must be an object with an order_id")
+    wrong = [f"{name} ({kind.__name__})" for name, kind in ORDER_FIELDS.get(event.type, {}).items()
+             if not isinstance(data.get(name), kind) or isinstance(data.get(name), bool)]
+    items = data.get("items", [])
+    if isinstance(items, list) and not all(isinstance(i, Mapping) and isinstance(i.get("sku"), str)
+                                           and type(i.get("qty")) is int for i in items):
+        wrong.append("items[] ({sku: str, qty: int})")
+    if wrong:
+        raise PermanentError(f"{event.type} {event.id}: bad or missing data fields {wrong}")
     return event, dict(data)

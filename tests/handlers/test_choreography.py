@@ -204,3 +204,21 @@ def test_a_malformed_order_event_goes_to_the_dead_letter(cloud):
     cloud.run_until_idle()
     assert {d.function for d in cloud.dead_letters()} == {"reserve-inventory", "project-order"}
     assert all(d.attempts == 1 and "order_id" in d.error for d in cloud.dead_letters())
+
+
+@pytest.mark.parametrize("type_, data, says", [
+    ("OrderPlaced", {"order_id": "o1", "customer": "a@b.co", "items": [{"sku": "leash"}], "total_cents": 1,
+                     "payment_token": "t"}, "items[]"),
+    ("InventoryReserved", {"order_id": "o1", "customer": "a@b.co", "items": [], "total_cents": "12",
+                           "payment_token": "t"}, "total_cents (int)"),
+    ("PaymentFailed", {"order_id": "o1"}, "reason (str)"),
+    ("PaymentCaptured", {"order_id": "o1", "amount_cents": True, "customer": "a@b.co"}, "amount_cents (int)"),
+])
+def test_an_order_event_of_the_wrong_shape_is_dead_lettered_with_the_fields_named(cloud, type_, data, says):
+    from portside import Event
+    cloud.publish("orders", Event(type=type_, source="/test", subject="o1", data=data),
+                  attributes={"amount-band": "large"})
+    cloud.run_until_idle()
+    dead = cloud.dead_letters()
+    assert dead and all(d.attempts == 1 and d.error_type == "PermanentError" and says in d.error for d in dead), \
+        [(d.function, d.error) for d in dead]
