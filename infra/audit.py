@@ -11,6 +11,8 @@ from typing import Any
 
 from infra.mocks import Run
 
+SCOPES = {"BucketIAMMember": "bucket", "TopicIAMMember": "topic", "SubscriptionIAMMember": "subscription",
+          "ServiceIamMember": "service", "IAMMember": "project"}
 GCP_TARGET_KEYS = ("bucket", "topic", "subscription", "name", "project", "serviceAccountId")
 
 
@@ -25,7 +27,9 @@ class Binding:
 
     @property
     def scope(self) -> str:
-        return self.type.split(":")[1].split("/")[0] if self.type.count(":") else self.type
+        """What the binding is on: bucket, topic, subscription, service, service account or project."""
+        kind = self.type.rsplit(":", 1)[-1]
+        return SCOPES.get(kind, "project" if self.type.startswith("gcp:projects/") else kind)
 
 
 def aws_statements(run: Run, function: str) -> list[dict[str, Any]]:

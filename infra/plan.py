@@ -35,10 +35,18 @@ def render(cloud: str, app_spec: str = DEFAULT_APP, stack: str | None = None, ap
         if comp.kind == "Function":
             lines.append(f"  grants ({comp.decl.handler}, {comp.decl.trigger}):")
             lines += [f"    {g}" for g in grants(result, cloud, comp.name)]
-    outputs = result.outputs
     lines.append("outputs:")
-    lines += [f"  {k}: {v}" for k, v in outputs.items() if k in ("api_urls", "resources", "code")]
+    lines += list(_outputs(result.outputs, "  "))
     return "\n".join(lines)
+
+
+def _outputs(value: object, indent: str):
+    for key, v in value.items():  # type: ignore[attr-defined]
+        if isinstance(v, dict):
+            yield f"{indent}{key}:"
+            yield from _outputs(v, indent + "  ")
+        else:
+            yield f"{indent}{key}: {v}"
 
 
 def main(argv: list[str] | None = None) -> int:

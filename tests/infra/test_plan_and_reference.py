@@ -18,8 +18,8 @@ def test_plan_prints_components_resources_and_grants() -> None:
     assert "  ├─ gcp.pubsub.SubscriptionIAMMember jobs-agent-subscriber" in text
     block = text.split("Function ship\n", 1)[1].split("\nFunction ", 1)[0]
     assert "grants (handlers.shop:ship, topic-event on topic 'orders'):" in block
-    assert "    roles/pubsub.publisher on pubsub shop-gcp-dev-jobs" in block
-    assert "    roles/run.invoker on cloudrunv2 shop-gcp-dev-ship" in block
+    assert "    roles/pubsub.publisher on topic shop-gcp-dev-jobs" in block
+    assert "    roles/run.invoker on service shop-gcp-dev-ship" in block
     assert text.count("  grants (") == len(DECLARED)
 
 
@@ -27,7 +27,7 @@ def test_plan_on_aws_lists_policy_actions() -> None:
     text = render("aws", app=full_app())
     block = text.split("Function get-order\n", 1)[1].split("\nFunction ", 1)[0]
     assert "    dynamodb:GetItem, dynamodb:Query -> arn:aws:dynamodb:us-east-1:123456789012:table/shop-aws-dev-ledger" in block
-    assert "api_urls: {'web': 'https://web123.execute-api.us-east-1.amazonaws.com'}" in text
+    assert "outputs:\n  api_urls:\n    web: https://web123.execute-api.us-east-1.amazonaws.com\n" in text
 
 
 def test_plan_command_reports_a_bad_app_clearly(capsys: pytest.CaptureFixture[str]) -> None:
