@@ -139,7 +139,7 @@ class FakeDriver:
         from adapters.fake import FakeCloud
 
         self._make = lambda: FakeCloud(app)
-        self.cloud = self._make()
+        self.reset()
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -180,3 +180,17 @@ class FakeDriver:
 
     def dead_letters(self) -> list[DeadLetter]:
         return [DeadLetter(d.function, d.error_type, d.error, d.attempts, d.event.id) for d in self.cloud.dead_letters()]
+
+
+@register
+class ChaosFakeDriver(FakeDriver):
+    """The fake cloud misbehaving as real ones may: every delivery duplicated, due events reordered.
+
+    The scenarios must hold here too: at-least-once delivery is the contract on every target.
+    """
+
+    name = "fake-chaos"
+
+    def reset(self) -> None:
+        super().reset()
+        self.cloud.inject(duplicates=1, reorder=True)

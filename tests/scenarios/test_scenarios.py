@@ -50,15 +50,16 @@ def test_fan_out_with_one_failing_subscriber(driver: Driver) -> None:
     driver.wait_until(lambda: any(r["profile_id"] == profile_id for r in driver.items("search-index")),
                       what="the search rows")
     dead = driver.wait_until(lambda: driver.dead_letters(), timeout=180, what="the social share's dead letter")
-    assert [(d.function, d.error_type) for d in dead] == [("share-profile", "ThumbnailNotReady")]
+    assert {(d.function, d.error_type) for d in dead} == {("share-profile", "ThumbnailNotReady")}
     assert driver.items("social-feed") == []
 
 
 def test_poison_upload_goes_to_the_dead_letter_without_retries(driver: Driver) -> None:
     driver.upload("uploads", "notes.txt", b"this is not an image", "text/plain")
-    [dead] = driver.wait_until(lambda: driver.dead_letters(), what="a dead letter")
-    assert dead.function == "make-thumbnail" and dead.error_type == "PermanentError"
-    assert dead.attempts == 1 and "notes.txt is not an image" in dead.error
+    dead = driver.wait_until(lambda: driver.dead_letters(), what="a dead letter")
+    # (a duplicated delivery may dead-letter twice; each copy still gets exactly one attempt)
+    assert {(d.function, d.error_type, d.attempts) for d in dead} == {("make-thumbnail", "PermanentError", 1)}
+    assert all("notes.txt is not an image" in d.error for d in dead)
     assert driver.objects("thumbnails") == {}
 
 
