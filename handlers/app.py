@@ -15,7 +15,6 @@ Patterns (docs/readme-app.md walks through each one):
  8. scheduled job            handlers/reports.py
 """
 
-from portside import App, Backoff
 from handlers.schemas import (
     FRAUD_BAND,
     INVENTORY_RESERVED,
@@ -24,6 +23,7 @@ from handlers.schemas import (
     PAYMENT_FAILED,
     PROFILE_CREATED,
 )
+from portside import App, Backoff
 
 app = App("portside-demo")
 
