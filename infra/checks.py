@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from infra.expressions import CloudLimitError, gcp_cron, pubsub_filter
 from infra.naming import Names, problem
 from portside.app import App, Function
 from portside.errors import DeclarationError
@@ -38,10 +39,6 @@ GCF_HTTP_TIMEOUT = 3600
 SCHEDULER_RETRIES = 5  # Cloud Scheduler retry_count 0-5
 FILTER_BYTES = 256
 GCS_NOTIFICATIONS = 10
-
-
-class CloudLimitError(DeclarationError):
-    """The app declares something the chosen cloud cannot do."""
 
 
 def where(fn: Function) -> str:
@@ -172,52 +169,6 @@ def gcp_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
                 out.append(f"bucket {r.name!r}: {n} object triggers on gcp exceed Cloud Storage's limit of "
                            f"{GCS_NOTIFICATIONS} notification configurations per bucket")
     return out
-
-
-def pubsub_filter(flt: dict[str, tuple[str, ...]]) -> str:
-    """A Pub/Sub subscription filter: every attribute must have one of its values."""
-    def key(k: str) -> str:
-        return f"attributes.{k}" if k.isidentifier() else f'attributes."{k}"'
-
-    terms = []
-    for k, values in sorted(flt.items()):
-        alts = [f'{key(k)} = "{v}"' for v in values]
-        terms.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-    return " AND ".join(terms)
-
-
-def gcp_cron(schedule: Schedule) -> str:
-    """Cloud Scheduler takes unix cron: rates convert when they divide an hour or a day evenly."""
-    if schedule.cron:
-        return schedule.cron
-    n, unit = schedule.rate.split()
-    n, unit = int(n), unit.rstrip("s")
-    if unit == "minute" and 60 % n == 0:
-        return "* * * * *" if n == 1 else ("0 * * * *" if n == 60 else f"*/{n} * * * *")
-    if unit == "hour" and 24 % n == 0:
-        return "0 * * * *" if n == 1 else ("0 0 * * *" if n == 24 else f"0 */{n} * * *")
-    if unit == "day" and n == 1:
-        return "0 0 * * *"
-    raise CloudLimitError(
-        f"schedule {schedule.name!r}: rate={schedule.rate!r} on gcp cannot be expressed as Cloud Scheduler cron "
-        "(only rates dividing an hour or a day evenly, or 1 day, convert); declare cron= instead"
-    )
-
-
-def aws_expression(schedule: Schedule) -> str:
-    """EventBridge Scheduler: rate(...) as is; 5-field cron -> 6 fields, '?' and 1-7 weekdays."""
-    if schedule.rate:
-        n, unit = schedule.rate.split()
-        return f"rate({n} {unit.rstrip('s') if n == '1' else unit if unit.endswith('s') else unit + 's'})"
-    minute, hour, dom, month, dow = schedule.cron.split()
-    import re
-
-    dow = re.sub(r"\d+", lambda m: str(int(m.group()) % 7 + 1), dow)
-    if dow in ("*", "?"):
-        dow = "?"
-    else:
-        dom = "?"
-    return f"cron({minute} {hour} {dom} {month} {dow} *)"
 
 
 def check(app: App, cloud: str, names: Names, warn: Callable[[str], None]) -> None:

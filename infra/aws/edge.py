@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws.function import Function, assume
-from infra.checks import aws_expression
+from infra.expressions import aws_expression
 from infra.component import Component, Context
 from portside.resources import Api as ApiDecl
 from portside.resources import Schedule as ScheduleDecl

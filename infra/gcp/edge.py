@@ -8,7 +8,7 @@ import json
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.checks import gcp_cron
+from infra.expressions import gcp_cron
 from infra.component import Component, Context
 from infra.gcp.function import Function
 from portside.resources import Api as ApiDecl

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.checks import PUBSUB_ACK_DEADLINE, pubsub_filter
+from infra.checks import PUBSUB_ACK_DEADLINE
+from infra.expressions import pubsub_filter
 from infra.component import Component, Context
 from portside.resources import Queue as QueueDecl
 from portside.resources import Resource, TopicTrigger
@@ -56,6 +57,12 @@ class Channel(Component):
         self.subscriptions[fn.name] = sub.name
 
     def finish(self) -> None:
+        if isinstance(self.decl, QueueDecl) and not self.subscriptions:
+            # a queue whose consumer lives elsewhere: a topic alone would drop what is sent to it
+            sub = self.child(gcp.pubsub.Subscription, f"{self.decl.name}-retained", name=self.ctx.names(self.decl.name),
+                             project=self.ctx.settings.project, topic=self.topic.id,
+                             message_retention_duration=RETENTION, expiration_policy={"ttl": ""})
+            self.subscriptions["(pull)"] = sub.name
         self.done(topic=self.topic.id, subscriptions=self.subscriptions)
 
 

@@ -12,6 +12,7 @@ def full_app(name: str = "shop") -> App:
     app = App(name)
     uploads, thumbs = app.bucket("uploads"), app.bucket("thumbs")
     jobs, orders = app.queue("jobs"), app.topic("orders")
+    outbox = app.queue("outbox")  # consumed by another app: nothing here reads it
     ledger = app.table("ledger", sort_key="at")
     seen = app.table("seen", ttl="expires_at")
     web = app.api("web")
@@ -28,7 +29,7 @@ def full_app(name: str = "shop") -> App:
     app.function("handlers.shop:place", trigger=web.route("POST /orders"), uses=[orders.publisher])
     app.function("handlers.shop:get_order", trigger=web.route("GET /orders/{id}"), uses=[ledger.reader])
     app.function("handlers.shop:report", trigger=nightly.on_tick(), uses=[ledger.reader, thumbs.writer])
-    app.function("handlers.shop:tick", trigger=every.on_tick(max_attempts=2))
+    app.function("handlers.shop:tick", trigger=every.on_tick(max_attempts=2), uses=[outbox.sender])
     return app
 
 
@@ -42,6 +43,6 @@ DECLARED = {
     "place": {("orders", "publish")},
     "get-order": {("ledger", "read")},
     "report": {("ledger", "read"), ("thumbs", "write")},
-    "tick": set(),
+    "tick": {("outbox", "send")},
 }
 ASYNC = {"thumb", "purge", "work", "audit", "ship", "report", "tick"}

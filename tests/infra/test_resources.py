@@ -123,8 +123,9 @@ def test_gcp_wiring(gcp_run: Run) -> None:
         assert s["expirationPolicy"] == {"ttl": ""}  # never expires for inactivity
         assert s["ackDeadlineSeconds"] >= min(600, FUNCTIONS[fn].timeout)
     assert subs["orders-ship"]["filter"] == \
-        'attributes."ce-type" = "OrderPlaced" AND (attributes.region = "eu" OR attributes.region = "us")'
+        'attributes.ce-type = "OrderPlaced" AND (attributes.region = "eu" OR attributes.region = "us")'
     assert "filter" not in subs["orders-audit"]
+    assert subs["outbox-retained"]["topic"] == topic_id["outbox"] and "pushConfig" not in subs["outbox-retained"]
     assert subs["jobs"]["retryPolicy"] == {"minimumBackoff": "5s", "maximumBackoff": "300s"}
     bucket = built.named("uploads", "gcp:storage/bucket:Bucket").outputs["name"]
     for fn, event in (("thumb", "finalized"), ("purge", "deleted")):
