@@ -31,6 +31,7 @@ SQS_MAX_RECEIVE = 1000
 SQS_FIFO_BATCH = 10
 LAMBDA_TIMEOUT = 900
 LAMBDA_MEMORY = 10240
+API_GATEWAY_TIMEOUT = 30
 PUBSUB_ATTEMPTS = (5, 100)
 PUBSUB_BACKOFF = 600  # seconds, both minimum and maximum backoff
 PUBSUB_ACK_DEADLINE = 600
@@ -51,6 +52,9 @@ def aws_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
         t = fn.trigger
         if fn.timeout > LAMBDA_TIMEOUT:
             out.append(f"{where(fn)}: timeout={fn.timeout} on aws exceeds Lambda's limit of {LAMBDA_TIMEOUT} s")
+        if isinstance(t, HttpTrigger) and fn.timeout > API_GATEWAY_TIMEOUT:
+            warn(f"{where(fn)}: timeout={fn.timeout} on aws: API Gateway HTTP APIs answer within "
+                 f"{API_GATEWAY_TIMEOUT} s, so callers see a 503 after that while the function runs on")
         if fn.memory > LAMBDA_MEMORY:
             out.append(f"{where(fn)}: memory={fn.memory} on aws exceeds Lambda's limit of {LAMBDA_MEMORY} MB")
         if isinstance(t, (QueueTrigger, TopicTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger)):

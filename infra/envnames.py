@@ -24,8 +24,8 @@ GCP_SOURCE_MODULE = "adapters.gcp"  # the generated main.py re-exports its entry
 GCP_TARGETS = {"http": "http", "event": "cloud_event"}  # signature -> attribute of adapters.gcp
 
 
-def _module(cloud: str) -> object | None:
-    path = ROOT / "adapters" / cloud / "env.py"
+def _module(cloud: str, root: Path = ROOT) -> object | None:
+    path = root / "adapters" / cloud / "env.py"
     if not path.is_file():
         return None
     spec = importlib.util.spec_from_file_location(f"_portside_env_{cloud}", path)
@@ -34,12 +34,13 @@ def _module(cloud: str) -> object | None:
     return module
 
 
-def names(cloud: str) -> dict[str, str]:
+def names(cloud: str, root: Path = ROOT) -> dict[str, str]:
     """Variable names for ``cloud``: the adapter's own where it declares them, else the defaults."""
-    module = _module(cloud)
+    module = _module(cloud, root)
     return {key: str(getattr(module, key, default)) for key, default in DEFAULTS.items()}
 
 
-def gcp_targets() -> dict[str, str]:
-    module = _module("gcp")
+def gcp_targets(root: Path = ROOT) -> dict[str, str]:
+    """functions-framework signature ("http", "event") -> the adapters.gcp attribute serving it."""
+    module = _module("gcp", root)
     return dict(getattr(module, "TARGETS", GCP_TARGETS))

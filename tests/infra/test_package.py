@@ -77,3 +77,16 @@ def test_a_missing_handler_package_is_named() -> None:
     app.function("nowhere_pkg_xyz.mod:run", trigger=app.queue("jobs").on_message())
     with pytest.raises(DeclarationError, match=r"cannot package 'nowhere_pkg_xyz'"):
         build_package(app, "aws", "handlers.app:app")
+
+
+def test_environment_names_come_from_the_adapters_env_module(tmp_path: Path) -> None:
+    from infra.envnames import DEFAULTS, gcp_targets, names
+
+    assert names("aws", tmp_path) == DEFAULTS  # no env module yet: the documented defaults
+    (tmp_path / "adapters" / "aws").mkdir(parents=True)
+    (tmp_path / "adapters" / "aws" / "env.py").write_text('RESOURCES = "PS_RES"\nDLQ_URL = "PS_DLQ"\n')
+    (tmp_path / "adapters" / "aws" / "__init__.py").write_text("raise RuntimeError('runtime code')\n")
+    assert names("aws", tmp_path) == {**DEFAULTS, "RESOURCES": "PS_RES", "DLQ_URL": "PS_DLQ"}
+    (tmp_path / "adapters" / "gcp").mkdir()
+    (tmp_path / "adapters" / "gcp" / "env.py").write_text('TARGETS = {"http": "on_http", "event": "on_event"}\n')
+    assert gcp_targets(tmp_path) == {"http": "on_http", "event": "on_event"}

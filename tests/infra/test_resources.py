@@ -31,6 +31,13 @@ def test_every_declaration_has_a_component_of_its_kind(built: Run, cloud: str) -
         assert (f"portside:{cloud}:Function", fn.name) in components
 
 
+def test_every_resource_is_a_child_of_a_component_that_registers_outputs(built: Run) -> None:
+    children = [(kind.split(".")[-1], name) for comp in built.context.tree for kind, name in comp.children]
+    recorded = [(r.type.rsplit(":", 1)[-1], r.name) for r in built.resources if not r.type.startswith("portside:")]
+    assert sorted(children) == sorted(recorded)  # nothing is created outside a component's child()
+    assert all(c.outputs for c in built.context.tree if c.kind != "ServiceAgents")
+
+
 INVENTORY = {
     "aws": {"bucket": "aws:s3/bucket:Bucket", "queue": "aws:sqs/queue:Queue", "topic": "aws:sns/topic:Topic",
             "table": "aws:dynamodb/table:Table", "api": "aws:apigatewayv2/api:Api"},
