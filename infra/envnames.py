@@ -7,6 +7,7 @@ When such a module is missing, or lacks a name, the defaults below apply.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -44,3 +45,35 @@ def gcp_targets(root: Path = ROOT) -> dict[str, str]:
     """functions-framework signature ("http", "event") -> the adapters.gcp attribute serving it."""
     module = _module("gcp", root)
     return dict(getattr(module, "TARGETS", GCP_TARGETS))
+
+
+def missing_names(cloud: str, root: Path = ROOT) -> list[str]:
+    """Names the adapter's env module exists without (so the defaults apply): worth a warning."""
+    module = _module(cloud, root)
+    wanted = [k for k in DEFAULTS if not (k == "DLQ_URL" and cloud == "gcp") and
+              not (k == "DEAD_LETTER_TOPIC" and cloud == "aws")]
+    return [] if module is None else [k for k in wanted if not hasattr(module, k)]
+
+
+def missing_entries(cloud: str, root: Path = ROOT) -> list[str]:
+    """Entry points the deployment calls that ``adapters/<cloud>/__init__.py`` does not define.
+
+    Read with ``ast``, never imported. Empty when the adapter is absent or resolves names lazily.
+    """
+    init = root / "adapters" / cloud / "__init__.py"
+    if not init.is_file():
+        return []
+    tree = ast.parse(init.read_text())
+    defined: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined |= {t.id for t in targets if isinstance(t, ast.Name)}
+    if "__getattr__" in defined or "*" in defined:
+        return []
+    wanted = [AWS_HANDLER.rsplit(".", 1)[1]] if cloud == "aws" else sorted(set(gcp_targets(root).values()))
+    return [w for w in wanted if w not in defined]

@@ -12,6 +12,7 @@ import pulumi
 
 from infra.checks import check
 from infra.component import Context
+from infra.envnames import DEFAULTS, missing_entries, missing_names
 from infra.naming import Names
 from infra.package import build_package
 from infra.settings import Settings, check_cloud, name_prefix, read_settings
@@ -31,6 +32,14 @@ def build(app: App | None = None, settings: Settings | None = None, *,
     package = build_package(app, settings.cloud, settings.app_spec)
     if not any(p.startswith(f"adapters/{settings.cloud}/") for p in package.files):
         pulumi.log.warn(f"adapters/{settings.cloud} is not in this checkout: the archive has no adapter to run")
+    entries = missing_entries(settings.cloud)
+    if entries:
+        raise DeclarationError(f"adapters/{settings.cloud}/__init__.py defines no {entries}: the deployed functions "
+                               f"call them (infra/envnames.py names the entry points)")
+    unnamed = missing_names(settings.cloud)
+    if unnamed:
+        pulumi.log.warn(f"adapters/{settings.cloud}/env.py does not define {unnamed}; infra uses the defaults "
+                        f"{[DEFAULTS[k] for k in unnamed]}")
     ctx = Context(app=app, cloud=settings.cloud, names=names, settings=settings,
                   overrides={**settings.overrides, **(overrides or {})}, transforms=list(transforms or []))
     if on_context is not None:

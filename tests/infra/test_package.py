@@ -90,3 +90,19 @@ def test_environment_names_come_from_the_adapters_env_module(tmp_path: Path) -> 
     (tmp_path / "adapters" / "gcp").mkdir()
     (tmp_path / "adapters" / "gcp" / "env.py").write_text('TARGETS = {"http": "on_http", "event": "on_event"}\n')
     assert gcp_targets(tmp_path) == {"http": "on_http", "event": "on_event"}
+
+
+def test_entry_points_the_deployment_calls_are_checked_without_importing(tmp_path: Path) -> None:
+    from infra.envnames import missing_entries, missing_names
+
+    assert missing_entries("aws", tmp_path) == []  # no adapter yet: nothing to check
+    (tmp_path / "adapters" / "aws").mkdir(parents=True)
+    (tmp_path / "adapters" / "aws" / "__init__.py").write_text("import boto3\ndef to_events(raw): ...\n")
+    assert missing_entries("aws", tmp_path) == ["handler"]
+    (tmp_path / "adapters" / "aws" / "__init__.py").write_text("from adapters.aws.entry import handler\n")
+    assert missing_entries("aws", tmp_path) == []
+    (tmp_path / "adapters" / "gcp").mkdir()
+    (tmp_path / "adapters" / "gcp" / "__init__.py").write_text("def http(request): ...\n")
+    assert missing_entries("gcp", tmp_path) == ["cloud_event"]
+    (tmp_path / "adapters" / "gcp" / "env.py").write_text('APP = "PORTSIDE_APP"\n')
+    assert missing_names("gcp", tmp_path) == ["FUNCTION", "RESOURCES", "DEAD_LETTER_TOPIC"]
