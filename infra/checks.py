@@ -9,20 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infra.expressions import CloudLimitError, gcp_cron, pubsub_filter
-from infra.naming import Names, problem
+
+__all__ = ["CloudLimitError", "check"]
+from infra.naming import Names
+from infra.physical import aws_names, gcp_names, name_problems
 from portside.app import App, Function
-from portside.errors import DeclarationError
 from portside.resources import (
     Bucket,
     HttpTrigger,
     ObjectCreatedTrigger,
     ObjectDeletedTrigger,
-    Queue,
     QueueTrigger,
     Schedule,
     ScheduleTrigger,
-    Table,
-    Topic,
     TopicTrigger,
 )
 
@@ -69,11 +68,6 @@ def aws_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
             if t.max_attempts - 1 > AWS_ASYNC_RETRIES:
                 out.append(f"{where(fn)}: max_attempts={t.max_attempts} on aws exceeds asynchronous Lambda "
                            f"invocation's limit of {AWS_ASYNC_RETRIES + 1} attempts (0-{AWS_ASYNC_RETRIES} retries)")
-        out += [p for p in (problem("aws:lambda", names(fn.name)), problem("aws:role", names(fn.name))) if p]
-        inbox = _aws_inbox(fn, names)
-        out += [p for n in inbox for p in [problem("aws:sqs", n)] if p]
-        if isinstance(t, ScheduleTrigger):
-            out += [p for p in (problem("aws:schedule", names(fn.name)), problem("aws:role", names(fn.name, "sched"))) if p]
     out += s3_overlaps(app)
     for s in app.of_kind(Schedule):
         if s.cron:
@@ -81,15 +75,7 @@ def aws_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
             if dom not in ("*", "?") and dow not in ("*", "?"):
                 out.append(f"schedule {s.name!r}: cron={s.cron!r} on aws sets both day-of-month and day-of-week; "
                            "EventBridge Scheduler allows only one of them (the other must be '*')")
-    for r in app.resources.values():
-        if isinstance(r, Queue):
-            for n in (names.fifo(names(r.name), r.fifo), names.fifo(names(r.name, "dlq"), r.fifo)):
-                out += [p for p in [problem("aws:sqs", n)] if p]
-        elif isinstance(r, Topic):
-            out += [p for p in [problem("aws:sns", names(r.name))] if p]
-        elif isinstance(r, Table):
-            out += [p for p in [problem("aws:dynamodb", names(r.name))] if p]
-    return out
+    return out + name_problems(aws_names(app, names))
 
 
 def s3_overlaps(app: App) -> list[str]:
@@ -111,16 +97,6 @@ def s3_overlaps(app: App) -> list[str]:
 
 def _nested(x: str, y: str, test: Callable[[str, str], bool]) -> bool:
     return test(x, y) or test(y, x)
-
-
-def _aws_inbox(fn: Function, names: Names) -> list[str]:
-    """SQS names created for a function's trigger (besides the declared queue's own)."""
-    t = fn.trigger
-    if isinstance(t, (TopicTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger)):
-        return [names(t.source.name, fn.name), names(t.source.name, fn.name, "dlq")]
-    if isinstance(t, ScheduleTrigger):
-        return [names(fn.name, "dlq")]
-    return []
 
 
 def gcp_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[str]:
@@ -157,22 +133,12 @@ def gcp_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
                 gcp_cron(t.source)
             except CloudLimitError as e:
                 out.append(str(e))
-            out += [p for p in [problem("gcp:scheduler", names(fn.name))] if p]
-        out += [p for p in (problem("gcp:function", names(fn.name)), problem("gcp:pubsub", names(fn.name, "dlq"))) if p]
-        if isinstance(t, TopicTrigger):
-            out += [p for p in [problem("gcp:pubsub", names(t.source.name, fn.name))] if p]
-    for r in app.resources.values():
-        if isinstance(r, (Queue, Topic)):
-            out += [p for p in [problem("gcp:pubsub", names(r.name))] if p]
-        elif isinstance(r, Table):
-            out += [p for p in [problem("gcp:firestore", names(r.name))] if p]
-        elif isinstance(r, Bucket):
-            out += [p for p in [problem("gcp:bucket", names.bucket(r.name))] if p]
-            n = sum(1 for _ in app.consumers(r))
-            if n > GCS_NOTIFICATIONS:
-                out.append(f"bucket {r.name!r}: {n} object triggers on gcp exceed Cloud Storage's limit of "
-                           f"{GCS_NOTIFICATIONS} notification configurations per bucket")
-    return out
+    for r in app.of_kind(Bucket):
+        n = sum(1 for _ in app.consumers(r))
+        if n > GCS_NOTIFICATIONS:
+            out.append(f"bucket {r.name!r}: {n} object triggers on gcp exceed Cloud Storage's limit of "
+                       f"{GCS_NOTIFICATIONS} notification configurations per bucket")
+    return out + name_problems(gcp_names(app, names))
 
 
 def check(app: App, cloud: str, names: Names, warn: Callable[[str], None]) -> None:

@@ -135,3 +135,11 @@ def test_transforms_are_registered_on_every_component() -> None:
     result = run("aws", full_app(), transforms=[tag])
     components = [r for r in result.resources if r.type.startswith("portside:")]
     assert components and all(r.transforms == [tag] for r in components)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_two_things_sharing_a_physical_name_fail(cloud: str) -> None:
+    def declare(a: App) -> None:
+        a.function("handlers.x:jobs", trigger=a.schedule("sched", rate="1 hour").on_tick())  # DLQ "<p>-jobs-dlq"
+        a.function("handlers.x:work", trigger=a.queue("jobs-dlq").on_message(max_attempts=5))  # queue "<p>-jobs-dlq"
+    fails(cloud, small(declare), CloudLimitError, r"name 'lim-\w+-dev-jobs-dlq' would be used by 2 resources of the same kind")

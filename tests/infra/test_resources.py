@@ -218,3 +218,23 @@ def test_encryption_and_public_access(built: Run, cloud: str) -> None:
         assert (ttl["collection"], ttl["field"]) == ("seen", "expires_at")
         public = {r.name for r in built.resources if r.inputs.get("member") in ("allUsers", "allAuthenticatedUsers")}
         assert public == {"place-public", "get-order-public"}  # only the HTTP API's functions
+
+
+NAME_FIELDS = {
+    "aws:sqs/queue:Queue": "name", "aws:lambda/function:Function": "name", "aws:iam/role:Role": "name",
+    "aws:sns/topic:Topic": "name", "aws:dynamodb/table:Table": "name", "aws:scheduler/schedule:Schedule": "name",
+    "aws:apigatewayv2/api:Api": "name", "aws:s3/bucket:Bucket": "bucketPrefix",
+    "gcp:cloudfunctionsv2/function:Function": "name", "gcp:pubsub/topic:Topic": "name",
+    "gcp:pubsub/subscription:Subscription": "name", "gcp:firestore/database:Database": "name",
+    "gcp:storage/bucket:Bucket": "name", "gcp:cloudscheduler/job:Job": "name",
+    "gcp:serviceaccount/account:Account": "accountId",
+}
+
+
+def test_physical_names_checked_are_the_names_created(built: Run, cloud: str) -> None:
+    """infra/physical.py (what the checks validate) and the components (what is created) agree."""
+    from infra.physical import aws_names, gcp_names
+
+    enumerated = (aws_names if cloud == "aws" else gcp_names)(APP, built.context.names)
+    created = [(r.type, r.inputs[NAME_FIELDS[r.type]]) for r in built.resources if r.type in NAME_FIELDS]
+    assert sorted(n for _, n in enumerated) == sorted(n for _, n in created)
