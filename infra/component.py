@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pulumi
 
 from infra.naming import Names
+from infra.settings import Settings
 from portside.app import App
 from portside.errors import DeclarationError
 
@@ -38,7 +39,7 @@ class Context:
     app: App
     cloud: str
     names: Names
-    settings: Any
+    settings: Settings
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
