@@ -1,6 +1,7 @@
 """A plan without an account: run the program under mocks and print what it would create.
 
     python -m infra.plan --cloud gcp            # or aws, or both (the default)
+    python -m infra.plan --stack gcp-dev                # that stack's config (Pulumi.gcp-dev.yaml)
     python -m infra.plan --app handlers.app:app --stack prod --cloud aws
 
 Prints each component with its underlying resources (their names are the keys app:overrides
@@ -11,20 +12,34 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from contextlib import redirect_stderr
 
 from infra.audit import grants
+from infra.envnames import ROOT
 from infra.mocks import run
 from infra.settings import CLOUDS, DEFAULT_APP
 from portside.app import App, load_app
 from portside.errors import DeclarationError
 
 
+def stack_config(stack: str) -> dict[str, str]:
+    """The config of ``Pulumi.<stack>.yaml`` next to Pulumi.yaml (empty when there is no such file)."""
+    import yaml  # a dependency of pulumi
+
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return {}
+    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
 def render(cloud: str, app_spec: str = DEFAULT_APP, stack: str | None = None, app: App | None = None) -> str:
-    """The plan of ``app`` (or the App at ``app_spec``) on ``cloud`` as text."""
+    """The plan of ``app`` (or the App at ``app_spec``) on ``cloud`` as text, with the stack file's config."""
     app = app or load_app(app_spec)
-    result = run(cloud, app, config={"app:app": app_spec}, stack=stack)
+    config = {**stack_config(stack or f"{cloud}-dev"), "app:cloud": cloud, "app:app": app_spec}
+    result = run(cloud, app, config=config, stack=stack)
     ctx = result.context
     lines = [f"{app.name} on {cloud} (stack {stack or cloud + '-dev'}): {len(ctx.tree)} components, "
              f"{sum(len(c.children) for c in ctx.tree)} resources"]
@@ -51,18 +66,21 @@ def _outputs(value: object, indent: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.split("\n")[0])
-    parser.add_argument("--cloud", choices=[*CLOUDS, "both"], default="both")
+    parser.add_argument("--cloud", choices=[*CLOUDS, "both"], default=None,
+                        help="default: the --stack file's app:cloud, else both")
     parser.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the App (default %(default)s)")
-    parser.add_argument("--stack", default=None, help="stack name used for physical names (default <cloud>-dev)")
+    parser.add_argument("--stack", default=None, help="plan this stack: its name and Pulumi.<stack>.yaml config "
+                                                      "(default <cloud>-dev)")
     parser.add_argument("--quiet", action="store_true", help="hide the program's warnings")
     args = parser.parse_args(argv)
-    clouds = CLOUDS if args.cloud == "both" else (args.cloud,)
+    cloud_arg = args.cloud or (stack_config(args.stack).get("app:cloud") if args.stack else None) or "both"
+    clouds = CLOUDS if cloud_arg == "both" else (cloud_arg,)
     for cloud in clouds:
         sink = io.StringIO() if args.quiet else sys.stderr
         try:
             with redirect_stderr(sink):
                 text = render(cloud, args.app, args.stack)
-        except DeclarationError as e:
+        except (DeclarationError, ValueError) as e:
             print(f"{cloud}: cannot plan: {e}", file=sys.stderr)
             return 2
         print(text)

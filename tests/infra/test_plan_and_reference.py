@@ -78,3 +78,11 @@ def test_the_entry_point_runs_with_each_stack_file(stack: str) -> None:
     assert {r.name for r in mocks.resources if r.type == token} == set(app.functions)
     names = {r.inputs.get("name") for r in mocks.resources if r.type == token}
     assert all(n.startswith(f"portside-demo-{stack}-") for n in names)
+
+
+def test_plan_of_a_stack_uses_its_stack_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "gcp-dev", "--quiet"]) == 0  # the cloud comes from Pulumi.gcp-dev.yaml
+    out = capsys.readouterr().out
+    assert out.startswith("portside-demo on gcp (stack gcp-dev): ")
+    assert "roles/eventarc.eventReceiver on project my-portside-project" in out
+    assert "portside-demo on aws" not in out
