@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,20 @@ def names(cloud: str, root: Path = ROOT) -> dict[str, str]:
     """Variable names for ``cloud``: the adapter's own where it declares them, else the defaults."""
     module = _module(cloud, root)
     return {key: str(getattr(module, key, default)) for key, default in DEFAULTS.items()}
+
+
+def aws_handler(root: Path = ROOT) -> str:
+    """The Lambda ``handler`` setting: ``HANDLER`` of adapters/aws/env.py, else adapters.aws.handler."""
+    return str(getattr(_module("aws", root), "HANDLER", AWS_HANDLER))
+
+
+def scheduler_input(schedule: str, function: str, root: Path = ROOT) -> str:
+    """The EventBridge Scheduler target input: the adapter's template (with Scheduler's context
+    attributes, so a Tick has a stable id and its attempt), else a plain JSON object."""
+    template = getattr(_module("aws", root), "SCHEDULER_INPUT", None)
+    if template:
+        return str(template) % {"schedule": schedule, "function": function}
+    return json.dumps({"schedule": schedule, "function": function})
 
 
 def gcp_targets(root: Path = ROOT) -> dict[str, str]:
@@ -75,5 +90,5 @@ def missing_entries(cloud: str, root: Path = ROOT) -> list[str]:
             defined |= {t.id for t in targets if isinstance(t, ast.Name)}
     if "__getattr__" in defined or "*" in defined:
         return []
-    wanted = [AWS_HANDLER.rsplit(".", 1)[1]] if cloud == "aws" else sorted(set(gcp_targets(root).values()))
+    wanted = [aws_handler(root).rsplit(".", 1)[1]] if cloud == "aws" else sorted(set(gcp_targets(root).values()))
     return [w for w in wanted if w not in defined]

@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from infra.aws.queues import QueuePair
 from infra.component import Component, Context
-from infra.envnames import AWS_HANDLER, names
+from infra.envnames import aws_handler, names
 from infra.grants import AWS_ACTIONS, AWS_DLQ_SEND, AWS_LOGS, AWS_SQS_CONSUME
 from infra.naming import sid
 from portside.app import Function as FunctionDecl
@@ -51,7 +51,7 @@ class Function(Component):
         self.policy = self.child(aws.iam.RolePolicy, f"{fn.name}-policy", role=self.role.id, policy=self.policy_document)
         self.function = self.child(
             aws.lambda_.Function, fn.name, name=physical, runtime=RUNTIME, architectures=["arm64"],
-            handler=AWS_HANDLER, role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
+            handler=aws_handler(), role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
             timeout=fn.timeout, memory_size=fn.memory, reserved_concurrent_executions=fn.concurrency,
             environment={"variables": variables},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},

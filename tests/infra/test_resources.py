@@ -116,6 +116,8 @@ def test_aws_wiring(aws_run: Run) -> None:
     assert sched["report-schedule"]["scheduleExpression"] == "cron(0 3 ? * 2-6 *)"
     assert sched["tick-schedule"]["scheduleExpression"] == "rate(15 minutes)"
     assert sched["report-schedule"]["target"]["arn"] == fn_arn["report"]
+    tick = json.loads(sched["report-schedule"]["target"]["input"])  # the adapter's template, filled in
+    assert tick["schedule"] == "nightly" and tick["function"] == "report"
 
 
 def test_gcp_wiring(gcp_run: Run) -> None:
