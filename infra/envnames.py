@@ -20,7 +20,9 @@ DEFAULTS = {
     "RESOURCES": "PORTSIDE_RESOURCES",  # JSON: logical name -> physical identifier
     "DLQ_URL": "PORTSIDE_DLQ_URL",  # aws: the function's dead-letter queue URL
     "DEAD_LETTER_TOPIC": "PORTSIDE_DEAD_LETTER_TOPIC",  # gcp: the function's dead-letter topic
+    "PROJECT": "GOOGLE_CLOUD_PROJECT",  # gcp: the project id (2nd gen runtimes do not set it)
 }
+ONLY = {"DLQ_URL": "aws", "DEAD_LETTER_TOPIC": "gcp", "PROJECT": "gcp"}
 AWS_HANDLER = "adapters.aws.handler"  # Lambda handler: module adapters.aws, callable handler
 GCP_SOURCE_MODULE = "adapters.gcp"  # the generated main.py re-exports its entry points
 GCP_TARGETS = {"http": "http", "event": "cloud_event"}  # signature -> attribute of adapters.gcp
@@ -65,8 +67,7 @@ def gcp_targets(root: Path = ROOT) -> dict[str, str]:
 def missing_names(cloud: str, root: Path = ROOT) -> list[str]:
     """Names the adapter's env module exists without (so the defaults apply): worth a warning."""
     module = _module(cloud, root)
-    wanted = [k for k in DEFAULTS if not (k == "DLQ_URL" and cloud == "gcp") and
-              not (k == "DEAD_LETTER_TOPIC" and cloud == "aws")]
+    wanted = [k for k in DEFAULTS if ONLY.get(k, cloud) == cloud]
     return [] if module is None else [k for k in wanted if not hasattr(module, k)]
 
 

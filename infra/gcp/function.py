@@ -42,7 +42,7 @@ class Function(Component):
         env = names("gcp")
         visible = {u.resource.name for u in fn.uses} | {t.source.name}
         variables: dict[str, Any] = {
-            env["APP"]: s.app_spec, env["FUNCTION"]: fn.name,
+            env["APP"]: s.app_spec, env["FUNCTION"]: fn.name, env["PROJECT"]: s.project,
             env["RESOURCES"]: pulumi.Output.json_dumps({n: registry[n].physical for n in sorted(visible)}),
         }
         if self.dlq is not None:

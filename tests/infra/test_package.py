@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from infra.envnames import gcp_targets
 from infra.package import build_package
 from portside import App, DeclarationError
 from tests.infra.apps import full_app
@@ -33,7 +34,8 @@ def test_archive_holds_the_sdk_one_adapter_and_the_handlers(cloud: str) -> None:
 def test_gcp_gets_a_generated_main_and_requirements() -> None:
     package = build_package(full_app(), "gcp", "handlers.app:app")
     main = package.files["main.py"].decode()
-    assert "from adapters.gcp import cloud_event as cloud_event" in main and "from adapters.gcp import http as http" in main
+    for target in gcp_targets().values():  # what adapters/gcp/env.py names, or the defaults
+        assert f"from adapters.gcp import {target} as {target}" in main
     compile(main, "main.py", "exec")
     reqs = package.files["requirements.txt"].decode().splitlines()
     assert any(r.startswith("functions-framework") for r in reqs) and any(r.startswith("google-cloud-pubsub") for r in reqs)
@@ -80,7 +82,7 @@ def test_a_missing_handler_package_is_named() -> None:
 
 
 def test_environment_names_come_from_the_adapters_env_module(tmp_path: Path) -> None:
-    from infra.envnames import DEFAULTS, gcp_targets, names
+    from infra.envnames import DEFAULTS, names
 
     assert names("aws", tmp_path) == DEFAULTS  # no env module yet: the documented defaults
     (tmp_path / "adapters" / "aws").mkdir(parents=True)
@@ -105,4 +107,4 @@ def test_entry_points_the_deployment_calls_are_checked_without_importing(tmp_pat
     (tmp_path / "adapters" / "gcp" / "__init__.py").write_text("def http(request): ...\n")
     assert missing_entries("gcp", tmp_path) == ["cloud_event"]
     (tmp_path / "adapters" / "gcp" / "env.py").write_text('APP = "PORTSIDE_APP"\n')
-    assert missing_names("gcp", tmp_path) == ["FUNCTION", "RESOURCES", "DEAD_LETTER_TOPIC"]
+    assert missing_names("gcp", tmp_path) == ["FUNCTION", "RESOURCES", "DEAD_LETTER_TOPIC", "PROJECT"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 
+from infra.envnames import gcp_targets
 from infra.mocks import Run
 from tests.infra.apps import ASYNC, full_app
 
@@ -74,7 +75,9 @@ def test_functions_run_the_adapter_with_their_environment(built: Run, cloud: str
             gcf = built.named(name, "gcp:cloudfunctionsv2/function:Function").inputs
             assert gcf["buildConfig"]["runtime"] == "python312"
             assert gcf["buildConfig"]["source"]["storageSource"]["object"] == built.outputs["code"]
-            assert gcf["buildConfig"]["entryPoint"] == ("cloud_event" if name in ("thumb", "purge") else "http")
+            targets = gcp_targets()
+            assert gcf["buildConfig"]["entryPoint"] == targets["event" if name in ("thumb", "purge") else "http"]
+            assert env["GOOGLE_CLOUD_PROJECT"] == "demo-project"
             assert gcf["serviceConfig"]["timeoutSeconds"] == fn.timeout
     assert visible  # the loop ran
 
