@@ -15,7 +15,8 @@ RULES: dict[str, tuple[int, str, str]] = {
     "aws:schedule": (64, r"^[0-9a-zA-Z_.-]+$", "EventBridge Scheduler schedule name"),
     "aws:api": (128, r"^.+$", "API Gateway name"),
     "aws:bucket": (37, r"^[a-z0-9][a-z0-9.-]*-$", "S3 bucket prefix"),
-    "gcp:function": (63, r"^[a-z]([a-z0-9-]*[a-z0-9])?$", "Cloud Functions name"),
+    # 2nd gen functions become Cloud Run services, whose names (and so revision names) allow 49
+    "gcp:function": (49, r"^[a-z]([a-z0-9-]*[a-z0-9])?$", "Cloud Functions (Cloud Run service) name"),
     "gcp:topic": (255, r"^(?!goog)[A-Za-z][\w.~+%-]{2,}$", "Pub/Sub topic name"),
     "gcp:subscription": (255, r"^(?!goog)[A-Za-z][\w.~+%-]{2,}$", "Pub/Sub subscription name"),
     "gcp:account": (30, r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", "service account id"),

@@ -79,7 +79,7 @@ def test_declarations_the_cloud_cannot_honour(cloud: str, declare, message: str)
     fails(cloud, small(declare), CloudLimitError, rf"cannot be deployed to {cloud}:[\s\S]*{message}")
 
 
-@pytest.mark.parametrize("cloud, kind", [("aws", "Lambda function name"), ("gcp", "Cloud Functions name")])
+@pytest.mark.parametrize("cloud, kind", [("aws", "Lambda function name"), ("gcp", r"Cloud Functions \(Cloud Run service\) name")])
 def test_names_the_cloud_rejects(cloud: str, kind: str) -> None:
     app = small(lambda a: a.function("handlers.x:fan", name="a-rather-long-function-name-of-40-chars",
                                      trigger=a.queue("jobs").on_message()))
