@@ -37,6 +37,7 @@ class Settings:
     firestore_location: str | None = None  # app:firestoreLocation (default: the region), e.g. nam5, eur3
     log_retention_days: int = 30
     public_api: bool = True
+    aws_layers: tuple[str, ...] = ()  # app:awsLayers: Lambda layer ARNs for third-party packages
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -54,11 +55,7 @@ def read_settings() -> Settings:
     """Read the current stack's config (app:*, gcp:*)."""
     app_cfg = pulumi.Config("app")
     cloud = check_cloud(app_cfg.get("cloud"))
-    overrides_raw = app_cfg.get("overrides")
-    try:
-        overrides = json.loads(overrides_raw) if overrides_raw else {}
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"app:overrides must be a JSON object of resource name -> arguments: {e}") from None
+    overrides = _json(app_cfg.get("overrides"), "app:overrides", "a JSON object of resource name -> arguments", {})
     if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
         raise ConfigError("app:overrides must be a JSON object of resource name -> {argument: value}")
     project = region = None
@@ -68,6 +65,10 @@ def read_settings() -> Settings:
         if not project:
             raise ConfigError("a gcp stack needs gcp:project. Set it with: pulumi config set gcp:project my-project-id")
         region = gcp_cfg.get("region") or "us-central1"
+    layers = _json(app_cfg.get("awsLayers"), "app:awsLayers", "a JSON list of Lambda layer ARNs", []) or []
+    if not isinstance(layers, list) or not all(isinstance(x, str) and x.startswith("arn:") for x in layers):
+        raise ConfigError("app:awsLayers must be a JSON list of Lambda layer ARNs, e.g. "
+                          "pulumi config set app:awsLayers '[\"arn:aws:lambda:eu-west-1:123456789012:layer:pillow:1\"]'")
     retention = app_cfg.get_int("logRetentionDays") or 30
     if retention not in RETENTION_DAYS:
         raise ConfigError(f"app:logRetentionDays is {retention}; CloudWatch Logs accepts one of {RETENTION_DAYS}. "
@@ -77,8 +78,15 @@ def read_settings() -> Settings:
         app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or DEFAULT_APP,
         prefix=app_cfg.get("prefix"), project=project, region=region or "us-central1",
         firestore_location=app_cfg.get("firestoreLocation"), log_retention_days=retention, public_api=app_cfg.get_bool("publicApi") is not False,
-        overrides=overrides,
+        overrides=overrides, aws_layers=tuple(layers),
     )
+
+
+def _json(raw: str | None, key: str, what: str, default: Any) -> Any:
+    try:
+        return json.loads(raw) if raw else default
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{key} must be {what}: {e}") from None
 
 
 def name_prefix(app_name: str, settings: Settings) -> str:

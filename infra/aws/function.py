@@ -53,6 +53,7 @@ class Function(Component):
             aws.lambda_.Function, fn.name, name=physical, runtime=RUNTIME, architectures=["arm64"],
             handler=aws_handler(), role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
             timeout=fn.timeout, memory_size=fn.memory, reserved_concurrent_executions=fn.concurrency,
+            layers=list(ctx.settings.aws_layers) or None,
             environment={"variables": variables},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             tags={"portside:function": fn.name}, depends_on=[self.policy, self.log_group])

@@ -32,6 +32,15 @@ def test_gcp_needs_a_project() -> None:
 
 def test_bad_overrides_json() -> None:
     fails("aws", full_app(), ConfigError, r"app:overrides must be a JSON object", config={"app:overrides": "[1"})
+    fails("aws", full_app(), ConfigError, r"app:overrides must be a JSON object", config={"app:overrides": "[1]"})
+
+
+def test_aws_layers_reach_every_lambda_and_bad_ones_fail() -> None:
+    arn = "arn:aws:lambda:eu-west-1:123456789012:layer:pillow:3"
+    result = run("aws", full_app(), config={"app:awsLayers": f'["{arn}"]'})
+    assert all(f.inputs["layers"] == [arn] for f in result.of_type("aws:lambda/function:Function"))
+    fails("aws", full_app(), ConfigError, r"app:awsLayers must be a JSON list of Lambda layer ARNs",
+          config={"app:awsLayers": '["pillow"]'})
 
 
 def test_bad_log_retention_names_the_accepted_values() -> None:
