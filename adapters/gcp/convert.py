@@ -1,0 +1,375 @@
+"""Raw Google Cloud payloads -> normalized events (DESIGN §4): pure functions, no client library.
+
+Accepted: a ``cloudevents`` CloudEvent object (what functions-framework hands a CloudEvent
+function), a structured-mode CloudEvent dict, or a Pub/Sub push body
+(``{"message": {...}, "subscription": ..., "deliveryAttempt": n}``), each as a dict or as
+JSON bytes. Physical names become logical ones through :class:`Names`, built from the
+environment the Pulumi program writes (``adapters/gcp/env.py``). Anything malformed raises
+``UnsupportedEvent`` naming what was received, never a ``KeyError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from adapters.gcp import env
+from portside.errors import UnsupportedEvent
+from portside.events import (
+    AnyEvent,
+    Event,
+    Headers,
+    Message,
+    ObjectCreated,
+    ObjectDeleted,
+    RecordChanged,
+    Tick,
+    parse_time,
+)
+
+STORAGE_FINALIZED = "google.cloud.storage.object.v1.finalized"
+STORAGE_DELETED = "google.cloud.storage.object.v1.deleted"
+PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+FIRESTORE_PREFIX = "google.cloud.firestore.document.v1."
+FIRESTORE_KINDS = {"created": "created", "updated": "updated", "deleted": "deleted", "written": None}
+_CE_REQUIRED = ("specversion", "id", "source", "type")
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the adapter knows about this deployment: physical -> logical names, and the trigger.
+
+    ``source`` is the logical resource of the function's trigger (a push body does not
+    name its topic); ``schedule`` says the trigger is a schedule, so Pub/Sub messages
+    are ticks; ``keys`` gives each table's key fields so ``RecordChanged.key`` is right.
+    """
+
+    logical: Mapping[str, str] = field(default_factory=dict)
+    source: str | None = None
+    schedule: bool = False
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_resources(cls, resources: Mapping[str, Any], **kw: Any) -> Names:
+        """Index ``{logical: physical}`` by every form a payload may use (full path and last segment)."""
+        logical: dict[str, str] = {}
+        for name, physical in resources.items():
+            if isinstance(physical, Mapping):
+                physical = physical.get("database") or physical.get("name") or ""
+            text = str(physical)
+            logical[text] = name
+            logical.setdefault(text.rsplit("/", 1)[-1], name)
+            logical.setdefault(name, name)
+        return cls(logical, **kw)
+
+    def name(self, physical: str | None, fallback: str | None = None) -> str | None:
+        if physical is None:
+            return fallback
+        found = self.logical.get(physical) or self.logical.get(physical.rsplit("/", 1)[-1])
+        return found or fallback
+
+
+def resources_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """PORTSIDE_RESOURCES parsed; a malformed value names the variable (a deployment error)."""
+    raw = environ.get(env.RESOURCES, "")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as e:
+        raise RuntimeError(f"{env.RESOURCES} must be a JSON object of logical -> physical names: {e}") from None
+    if not isinstance(value, dict):
+        raise RuntimeError(f"{env.RESOURCES} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+_default_names: Names | None = None
+
+
+def default_names() -> Names:
+    """Names from the environment alone (the entry points pass richer ones from the app)."""
+    global _default_names
+    if _default_names is None:
+        _default_names = Names.from_resources(resources_from_env())
+    return _default_names
+
+
+# -- entry -------------------------------------------------------------------------------------
+
+def to_events(raw: Any, names: Names | None = None) -> list[AnyEvent]:
+    """The normalized events in ``raw`` (see module doc); ``UnsupportedEvent`` if it is none of them."""
+    names = names or default_names()
+    if isinstance(raw, (bytes, bytearray, memoryview, str)):
+        try:
+            raw = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise UnsupportedEvent(f"payload is not JSON: {e}; it starts {bytes(raw[:60]) if not isinstance(raw, str) else raw[:60]!r}") from None
+    if isinstance(raw, Mapping):
+        if "message" in raw and "specversion" not in raw:
+            return [push_to_event(raw, names)]
+        if "specversion" in raw or "type" in raw:
+            return [cloudevent_to_event(dict(raw), names)]
+        raise UnsupportedEvent(f"not a CloudEvent or a Pub/Sub push body: keys were {sorted(map(str, raw))[:12]}")
+    attributes = getattr(raw, "get_attributes", None)
+    if callable(attributes):  # cloudevents.http.CloudEvent (functions-framework's argument)
+        ce = dict(attributes())
+        ce["data"] = getattr(raw, "data", None)
+        return [cloudevent_to_event(ce, names)]
+    raise UnsupportedEvent(f"cannot read a {type(raw).__name__} as a Google Cloud event: "
+                           "expected a CloudEvent, a structured CloudEvent dict or a Pub/Sub push body")
+
+
+# -- Pub/Sub -----------------------------------------------------------------------------------
+
+def _b64(value: Any, what: str) -> bytes:
+    if value is None or value == "":
+        return b""
+    if not isinstance(value, str):
+        raise UnsupportedEvent(f"{what} must be base64 text, got {type(value).__name__}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise UnsupportedEvent(f"{what} is not valid base64: {e}") from None
+
+
+def _attempt(*values: Any) -> int:
+    for v in values:
+        if type(v) is int and v >= 1:
+            return v
+        if isinstance(v, str) and v.isdigit() and int(v) >= 1:
+            return int(v)
+    return 1
+
+
+def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Names) -> Message | Tick:
+    """A PubsubMessage JSON object -> Message (or Tick when the trigger is a schedule)."""
+    if not isinstance(msg, Mapping):
+        raise UnsupportedEvent(f"{where}: 'message' must be an object, got {type(msg).__name__}")
+    mid = msg.get("messageId") or msg.get("message_id")
+    if not mid or not isinstance(mid, str):
+        raise UnsupportedEvent(f"{where}: message has no messageId; its keys were {sorted(msg)[:12]}")
+    attrs = msg.get("attributes") or {}
+    if not isinstance(attrs, Mapping) or not all(type(v) is str for v in attrs.values()):
+        raise UnsupportedEvent(f"{where}: message {mid} attributes must map str to str, got {attrs!r:.80}")
+    try:
+        time = parse_time(msg.get("publishTime") or msg.get("publish_time"))
+    except (TypeError, ValueError) as e:
+        raise UnsupportedEvent(f"{where}: message {mid} publishTime: {e}") from None
+    if names.schedule:
+        return Tick(mid, names.source or source or "schedule", time)
+    key = msg.get("orderingKey") or msg.get("ordering_key") or None
+    if key is not None and not isinstance(key, str):
+        raise UnsupportedEvent(f"{where}: message {mid} orderingKey must be a str, got {key!r:.40}")
+    if not source:
+        raise UnsupportedEvent(f"{where}: message {mid} does not say which topic it came from")
+    body = _b64(msg.get("data"), f"{where}: message {mid} data")
+    return Message(mid, body, source, attrs, attempt, key, time)
+
+
+def push_to_event(raw: Mapping[str, Any], names: Names) -> Message | Tick:
+    """A Pub/Sub push body (``{"message", "subscription", "deliveryAttempt"}``)."""
+    sub = raw.get("subscription")
+    if sub is not None and not isinstance(sub, str):
+        raise UnsupportedEvent(f"Pub/Sub push body: 'subscription' must be a str, got {sub!r:.60}")
+    msg = raw.get("message")
+    source = names.source or names.name(sub, sub.rsplit("/", 1)[-1] if sub else None)
+    attempt = _attempt(raw.get("deliveryAttempt"), msg.get("deliveryAttempt") if isinstance(msg, Mapping) else None)
+    return message_of(msg, f"Pub/Sub push body from {sub or 'an unnamed subscription'}", source, attempt, names)
+
+
+# -- CloudEvents -------------------------------------------------------------------------------
+
+def _data(ce: dict[str, Any], what: str) -> Any:
+    """The event's data as JSON (a dict), whether it came as an object, JSON bytes or base64."""
+    if "data_base64" in ce:
+        data: Any = _b64(ce["data_base64"], f"{what} data_base64")
+    else:
+        data = ce.get("data")
+    if isinstance(data, (bytes, bytearray, str)):
+        try:
+            data = json.loads(data) if data else None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise UnsupportedEvent(f"{what}: data is not JSON: {e}") from None
+    if not isinstance(data, Mapping):
+        raise UnsupportedEvent(f"{what}: data must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def cloudevent_to_event(ce: dict[str, Any], names: Names) -> AnyEvent:
+    missing = [k for k in _CE_REQUIRED if not ce.get(k)]
+    if missing:
+        raise UnsupportedEvent(f"not a CloudEvent: missing {missing}; attributes were {sorted(map(str, ce))[:12]}")
+    ctype, cid = ce["type"], str(ce["id"])
+    what = f"CloudEvent {ctype} {cid}"
+    try:
+        time = parse_time(ce.get("time"))
+    except (TypeError, ValueError) as e:
+        raise UnsupportedEvent(f"{what}: time: {e}") from None
+    if ctype in (STORAGE_FINALIZED, STORAGE_DELETED):
+        return _storage(ce, cid, time, what, names, ObjectCreated if ctype == STORAGE_FINALIZED else ObjectDeleted)
+    if ctype == PUBSUB_PUBLISHED:
+        data = _data(ce, what)
+        topic = str(ce["source"]).split("//pubsub.googleapis.com/", 1)[-1]
+        source = names.name(topic, names.source or topic.rsplit("/", 1)[-1])
+        attempt = _attempt(data.get("deliveryAttempt"), ce.get("deliveryattempt"))
+        return message_of(data.get("message"), what, source, attempt, names)
+    if ctype.startswith(FIRESTORE_PREFIX) and ctype[len(FIRESTORE_PREFIX):].split(".")[0] in FIRESTORE_KINDS:
+        return _firestore(ce, cid, time, what, names)
+    if isinstance(ce.get("data"), memoryview):
+        ce["data"] = bytes(ce["data"])
+    return Event.from_dict(ce)
+
+
+def _storage(ce: dict[str, Any], cid: str, time: Any, what: str, names: Names, cls: type) -> AnyEvent:
+    data = _data(ce, what)
+    bucket, key = data.get("bucket"), data.get("name")
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        subject = ce.get("subject") or ""
+        if not isinstance(key, str) or not key:
+            key = subject[len("objects/"):] if subject.startswith("objects/") else None
+        if not isinstance(bucket, str) or not bucket:
+            src = str(ce["source"])
+            bucket = str(ce.get("bucket") or (src.rsplit("/buckets/", 1)[-1] if "/buckets/" in src else ""))
+        if not key or not bucket:
+            raise UnsupportedEvent(f"{what}: the object's bucket and name are missing; data keys were {sorted(data)[:12]}")
+    size = data.get("size")
+    try:
+        size = int(size) if size not in (None, "") else None
+    except (TypeError, ValueError):
+        raise UnsupportedEvent(f"{what}: size must be a number, got {size!r:.40}") from None
+    if size is not None and size < 0:
+        raise UnsupportedEvent(f"{what}: size must not be negative, got {size}")
+    gen = data.get("generation")
+    try:
+        return cls(cid, names.name(bucket, bucket), key, time, size, _opt(data.get("etag")),
+                   _opt(data.get("contentType")), None if gen in (None, "") else str(gen))
+    except (TypeError, ValueError) as e:
+        raise UnsupportedEvent(f"{what}: {e}") from None
+
+
+def _opt(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+# -- Firestore ---------------------------------------------------------------------------------
+
+def firestore_data(data: Any, what: str) -> Mapping[str, Any]:
+    """DocumentEventData as JSON: protobuf bytes (production) are decoded with google-events."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        if raw[:1] == b"{":
+            return _data({"data": raw}, what)
+        try:  # lazy: only Firestore-triggered functions pay for protobuf decoding
+            from google.events.cloud.firestore_v1.types import DocumentEventData
+            from google.protobuf.json_format import MessageToDict
+            message = DocumentEventData.deserialize(raw)
+        except Exception as e:  # noqa: BLE001 - DecodeError and friends, named below
+            raise UnsupportedEvent(f"{what}: data is not a Firestore DocumentEventData protobuf: "
+                                   f"{type(e).__name__}: {e}") from None
+        return MessageToDict(DocumentEventData.pb(message))
+    if isinstance(data, Mapping):
+        return data
+    raise UnsupportedEvent(f"{what}: data must be DocumentEventData (JSON or protobuf), got {type(data).__name__}")
+
+
+def firestore_value(value: Mapping[str, Any]) -> Any:
+    """One Firestore ``Value`` (JSON mapping) -> a plain JSON type."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        raise UnsupportedEvent(f"a Firestore Value has exactly one type key, got {value!r:.80}")
+    (kind, v), = value.items()
+    if kind == "stringValue" or kind == "referenceValue":
+        return v
+    if kind == "integerValue":
+        return int(v)
+    if kind == "doubleValue":
+        return float(v)
+    if kind == "booleanValue":
+        return bool(v)
+    if kind == "nullValue":
+        return None
+    if kind == "timestampValue":
+        return parse_time(v).isoformat().replace("+00:00", "Z")
+    if kind == "bytesValue":
+        return v if isinstance(v, str) else base64.b64encode(v).decode()
+    if kind == "geoPointValue":
+        return {"latitude": float(v.get("latitude", 0.0)), "longitude": float(v.get("longitude", 0.0))}
+    if kind == "arrayValue":
+        return [firestore_value(x) for x in (v or {}).get("values", [])]
+    if kind == "mapValue":
+        return firestore_fields((v or {}).get("fields", {}))
+    raise UnsupportedEvent(f"unknown Firestore Value type {kind!r}")
+
+
+def firestore_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: firestore_value(v) for k, v in fields.items()}
+
+
+def _document(doc: Any) -> dict[str, Any] | None:
+    if not doc or not isinstance(doc, Mapping) or not doc.get("name"):
+        return None
+    return firestore_fields(doc.get("fields") or {})
+
+
+def _firestore(ce: dict[str, Any], cid: str, time: Any, what: str, names: Names) -> RecordChanged:
+    data = firestore_data(ce.get("data"), what)
+    try:
+        old, new = _document(data.get("oldValue")), _document(data.get("value"))
+    except (TypeError, ValueError, AttributeError) as e:
+        raise UnsupportedEvent(f"{what}: malformed document fields: {e}") from None
+    path = ce.get("document") or ""
+    if not path:
+        doc = data.get("value") or data.get("oldValue") or {}
+        full = doc.get("name", "") if isinstance(doc, Mapping) else ""
+        path = full.split("/documents/", 1)[1] if "/documents/" in full else str(ce.get("subject", "")).removeprefix("documents/")
+    collection, _, doc_id = path.rpartition("/")
+    if not collection or not doc_id:
+        raise UnsupportedEvent(f"{what}: cannot tell which document changed (document={path!r})")
+    top = collection.split("/", 1)[0]
+    table = names.logical.get(top) or names.name(str(ce.get("database") or ""), top) or top
+    kind = FIRESTORE_KINDS[str(ce["type"])[len(FIRESTORE_PREFIX):].split(".")[0]]
+    if kind is None:  # "written": tell which from the snapshots
+        kind = "created" if old is None else "deleted" if new is None else "updated"
+    fields = names.keys.get(table)
+    item = new if new is not None else old or {}
+    if fields and all(f in item for f in fields):
+        key = {f: item[f] for f in fields}
+    else:
+        key = {(fields or ("id",))[0]: unquote(doc_id)}
+    return RecordChanged(cid, table, key, kind, old, new, time)
+
+
+# -- Cloud Scheduler over HTTP -----------------------------------------------------------------
+
+def is_scheduler(headers: Mapping[str, str]) -> bool:
+    return str(Headers(headers).get("x-cloudscheduler", "")).lower() == "true"
+
+
+def tick_of(headers: Mapping[str, str], body: bytes, names: Names) -> Tick:
+    """A Cloud Scheduler HTTP call -> Tick; its id is stable across the job's retries of one run."""
+    h = headers if isinstance(headers, Headers) else Headers(headers)
+    job = h.get("x-cloudscheduler-jobname", "")
+    when = h.get("x-cloudscheduler-scheduletime", "")
+    schedule = None
+    if body[:1] == b"{":
+        try:
+            payload = json.loads(body)
+            schedule = payload.get("schedule") if isinstance(payload, dict) else None
+        except ValueError:
+            pass
+    schedule = schedule if isinstance(schedule, str) and schedule else names.source or names.name(job, job or None)
+    if not schedule:
+        raise UnsupportedEvent("Cloud Scheduler request names no schedule: no 'schedule' in its JSON body, "
+                               "no X-CloudScheduler-JobName header and no schedule trigger configured")
+    try:
+        time = parse_time(when or None)
+    except (TypeError, ValueError) as e:
+        raise UnsupportedEvent(f"X-CloudScheduler-ScheduleTime: {e}") from None
+    ident = f"{job or schedule}@{when}" if when else h.get("function-execution-id") or \
+        h.get("x-cloud-trace-context", "").split("/")[0] or f"{schedule}@{time.isoformat()}"
+    return Tick(ident, schedule, time)
