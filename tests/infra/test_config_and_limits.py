@@ -152,3 +152,20 @@ def test_two_things_sharing_a_physical_name_fail(cloud: str) -> None:
         a.function("handlers.x:jobs", trigger=a.schedule("sched", rate="1 hour").on_tick())  # DLQ "<p>-jobs-dlq"
         a.function("handlers.x:work", trigger=a.queue("jobs-dlq").on_message(max_attempts=5))  # queue "<p>-jobs-dlq"
     fails(cloud, small(declare), CloudLimitError, r"name 'lim-\w+-dev-jobs-dlq' would be used by 2 resources of the same kind")
+
+
+def test_long_names_are_shortened_stably_where_the_cloud_allows_no_choice() -> None:
+    import re
+
+    from infra.naming import RULES, Names, shorten
+
+    names = Names("p", "gcp", "proj")
+    sa = names.service_account("a-rather-long-function-name-of-40-chars")
+    assert len(sa) == 30 and re.match(RULES["gcp:account"][1], sa)
+    assert sa == names.service_account("a-rather-long-function-name-of-40-chars")  # stable across runs
+    assert sa != names.service_account("a-rather-long-function-name-of-40-chars-2"[:40])
+    assert shorten("abc", 10) == "abc" and len(shorten("x" * 80, 63)) == 63
+    assert len(Names("shop-prod", "aws").bucket("a-rather-long-bucket-name-of-40-chars")) <= 37
+    result = run("gcp", small(lambda a: a.function("handlers.x:fan", name="a-rather-long-function-name-of-40-chars",
+                                                   trigger=a.queue("jobs").on_message())), config={"app:prefix": "p"})
+    assert result.named("a-rather-long-function-name-of-40-chars-sa").inputs["accountId"] == sa
