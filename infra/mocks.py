@@ -27,7 +27,7 @@ class Recorded:
 
 def _aws(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     service = token.split(":")[1].split("/")[0]
-    phys = inputs.get("name") or (inputs.get("bucketPrefix", "") + "abc123") or name
+    phys = inputs.get("name") or (inputs["bucketPrefix"] + "abc123" if inputs.get("bucketPrefix") else name)
     out: dict[str, Any] = {"name": phys}
     if service == "s3" and token.endswith(":Bucket"):
         out.update(bucket=phys, arn=f"arn:aws:s3:::{phys}", id=phys)
