@@ -143,3 +143,10 @@ def test_gcp_builds_run_as_a_builder_with_only_build_roles(gcp_run: Run) -> None
     for fn in DECLARED:
         build = gcp_run.named(fn, "gcp:cloudfunctionsv2/function:Function").inputs["buildConfig"]
         assert build["serviceAccount"] == builder["name"]
+
+
+def test_gcp_private_api_has_no_public_invoker() -> None:
+    from infra.mocks import run
+
+    result = run("gcp", APP, config={"app:publicApi": "false"})
+    assert not [r for r in result.resources if r.inputs.get("member") in ("allUsers", "allAuthenticatedUsers")]
