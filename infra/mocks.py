@@ -47,7 +47,8 @@ def _aws(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{phys}", id=phys)
     elif service == "apigatewayv2" and token.endswith(":Api"):
         out.update(apiEndpoint=f"https://{name}123.execute-api.{REGION}.amazonaws.com",
-                   executionArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{name}123", arn=f"arn:aws:apigateway:{REGION}::/apis/{name}123",
+                   executionArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{name}123",
+                   arn=f"arn:aws:apigateway:{REGION}::/apis/{name}123",
                    id=f"{name}123")
     elif service == "scheduler":
         out.update(arn=f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{phys}")

@@ -77,7 +77,8 @@ def read_settings() -> Settings:
         cloud=cloud, stack=pulumi.get_stack(),
         app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or DEFAULT_APP,
         prefix=app_cfg.get("prefix"), project=project, region=region or "us-central1",
-        firestore_location=app_cfg.get("firestoreLocation"), log_retention_days=retention, public_api=app_cfg.get_bool("publicApi") is not False,
+        firestore_location=app_cfg.get("firestoreLocation"), log_retention_days=retention,
+        public_api=app_cfg.get_bool("publicApi") is not False,
         overrides=overrides, aws_layers=tuple(layers),
     )
 

@@ -33,7 +33,8 @@ class Function(Component):
         registry = ctx.shared["components"]
         self.log_group = self.child(aws.cloudwatch.LogGroup, f"{fn.name}-logs", name=f"/aws/lambda/{physical}",
                                     retention_in_days=ctx.settings.log_retention_days)
-        self.role = self.child(aws.iam.Role, f"{fn.name}-role", name=physical, assume_role_policy=assume("lambda.amazonaws.com"),
+        self.role = self.child(aws.iam.Role, f"{fn.name}-role", name=physical,
+                               assume_role_policy=assume("lambda.amazonaws.com"),
                                description=f"portside function {fn.name} ({fn.handler})")
         self.dlq = inbox.dlq if inbox else None
         if isinstance(fn.trigger, ScheduleTrigger) and fn.trigger.dead_letter:

@@ -39,7 +39,8 @@ class Table(Component):
         super().__init__(decl.name, ctx)
         s = ctx.settings
         self.database = self.child(gcp.firestore.Database, decl.name, name=ctx.names(decl.name), project=s.project,
-                                   location_id=s.firestore_location or s.region, type="FIRESTORE_NATIVE", concurrency_mode="OPTIMISTIC",
+                                   location_id=s.firestore_location or s.region, type="FIRESTORE_NATIVE",
+                                   concurrency_mode="OPTIMISTIC",
                                    point_in_time_recovery_enablement="POINT_IN_TIME_RECOVERY_ENABLED",
                                    delete_protection_state="DELETE_PROTECTION_DISABLED", deletion_policy="DELETE")
         if decl.ttl:

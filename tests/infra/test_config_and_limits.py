@@ -78,7 +78,8 @@ CASES = [
     ("aws", lambda a: (a.bucket("ups"), a.function("handlers.x:fan", trigger=a.resources["ups"].on_created(prefix="a/")),
                        a.function("handlers.x:gap", trigger=a.resources["ups"].on_created(prefix="a/b", suffix=".png"))),
      r"functions 'fan' and 'gap' both take object-created events with overlapping filters .* S3 rejects"),
-    ("gcp", lambda a: a.function("handlers.x:fan", trigger=a.topic("news").on_event(types=[f"com.example.type{i}" for i in range(9)])),
+    ("gcp", lambda a: a.function("handlers.x:fan",
+                                 trigger=a.topic("news").on_event(types=[f"com.example.type{i}" for i in range(9)])),
      r"on gcp is \d+ bytes as a Pub/Sub filter; the limit is 256 bytes"),
 ]
 
@@ -88,7 +89,8 @@ def test_declarations_the_cloud_cannot_honour(cloud: str, declare, message: str)
     fails(cloud, small(declare), CloudLimitError, rf"cannot be deployed to {cloud}:[\s\S]*{message}")
 
 
-@pytest.mark.parametrize("cloud, kind", [("aws", "Lambda function name"), ("gcp", r"Cloud Functions \(Cloud Run service\) name")])
+@pytest.mark.parametrize("cloud, kind", [("aws", "Lambda function name"),
+                                         ("gcp", r"Cloud Functions \(Cloud Run service\) name")])
 def test_names_the_cloud_rejects(cloud: str, kind: str) -> None:
     app = small(lambda a: a.function("handlers.x:fan", name="a-rather-long-function-name-of-40-chars",
                                      trigger=a.queue("jobs").on_message()))
@@ -151,7 +153,8 @@ def test_two_things_sharing_a_physical_name_fail(cloud: str) -> None:
     def declare(a: App) -> None:
         a.function("handlers.x:jobs", trigger=a.schedule("sched", rate="1 hour").on_tick())  # DLQ "<p>-jobs-dlq"
         a.function("handlers.x:work", trigger=a.queue("jobs-dlq").on_message(max_attempts=5))  # queue "<p>-jobs-dlq"
-    fails(cloud, small(declare), CloudLimitError, r"name 'lim-\w+-dev-jobs-dlq' would be used by 2 resources of the same kind")
+    fails(cloud, small(declare), CloudLimitError,
+          r"name 'lim-\w+-dev-jobs-dlq' would be used by 2 resources of the same kind")
 
 
 def test_long_names_are_shortened_stably_where_the_cloud_allows_no_choice() -> None:
