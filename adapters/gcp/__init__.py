@@ -34,7 +34,7 @@ from adapters.gcp.convert import Names, is_scheduler, resources_from_env, tick_o
 from portside.app import Function, load_app
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
 from portside.errors import DeclarationError, UnsupportedEvent
-from portside.events import AnyEvent, HttpRequest, HttpResponse, Message, Tick
+from portside.events import AnyEvent, Headers, HttpRequest, HttpResponse, Message, Tick
 from portside.resources import HttpTrigger, ScheduleTrigger, Table
 
 __all__ = ["Deployment", "Names", "Reply", "configure", "deployment", "on_cloud_event", "on_http", "to_events"]
@@ -225,7 +225,7 @@ def http_request(request: Any, trigger: HttpTrigger | None = None) -> HttpReques
     rid = headers.get("Function-Execution-Id") or (trace.split(";")[0].replace("/", "-") if trace else "") \
         or str(uuid.uuid4())
     forwarded = headers.get("X-Forwarded-For", "")
-    return HttpRequest(rid, request.method, request.path, list(headers.items()),
+    return HttpRequest(rid, request.method, request.path, Headers(list(headers.items())),
                        {k: v for k, v in request.args.lists()}, request.get_data(), params,
                        dict(request.cookies), forwarded.split(",")[0].strip() or request.remote_addr, route)
 

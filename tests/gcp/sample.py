@@ -32,7 +32,9 @@ def _mode(event: Any) -> str | None:
     if "mode" in attrs:
         return attrs["mode"]
     key = getattr(event, "key", "")
-    return "permanent" if isinstance(key, str) and "poison" in key else None
+    if isinstance(key, str):
+        return "permanent" if "poison" in key else "retry" if "flaky" in key else None
+    return None
 
 
 def on_job(event: Any) -> None:
@@ -56,7 +58,8 @@ def echo(request: Any) -> Any:
     if request.arg("crash"):
         raise RuntimeError("boom")
     return {"path": request.path, "params": dict(request.path_params), "query": {k: list(v) for k, v in request.query.items()},
-            "body": request.text(), "cookie": request.cookies.get("session"), "id": request.id}
+            "body": request.text(), "cookie": request.cookies.get("session"), "id": request.id,
+            "ip": request.source_ip, "route": request.route, "type": request.headers["content-type"]}
 
 
 app.function("tests.gcp.sample:record", trigger=uploads.on_created(), name="on-upload")

@@ -1,0 +1,223 @@
+"""Both entry points through functions-framework's own app and test client, as deployed:
+a main.py that re-exports them (what infra generates), CloudEvents in structured and binary
+mode, Pub/Sub push bodies, Cloud Scheduler calls and HTTP routes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+
+import adapters.gcp as gcp
+from adapters.gcp import Deployment, env
+from portside import Message, ObjectCreated, RecordChanged, Tick
+from tests.gcp import payloads as P
+from tests.gcp import sample
+from tests.gcp.conftest import PROJECT
+
+MAIN = f"from adapters.gcp import {env.TARGETS['event']}, {env.TARGETS['http']}  # noqa: F401\n"
+
+
+@pytest.fixture(scope="module")
+def main_py(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("source") / "main.py"
+    path.write_text(MAIN)
+    return str(path)
+
+
+@pytest.fixture
+def deploy(main_py: str):
+    """Deploy one declared function of the sample app: env as infra writes it -> a test client."""
+    sample.SEEN.clear()
+
+    def make(function: str, signature: str = "http", dead_letter_topic: str | None = None, **extra: str) -> Any:
+        environ = {env.APP: "tests.gcp.sample:app", env.FUNCTION: function, env.PROJECT: PROJECT,
+                   env.RESOURCES: json.dumps(P.RESOURCES), **extra}
+        if dead_letter_topic:
+            environ[env.DEAD_LETTER_TOPIC] = dead_letter_topic
+        gcp.configure(Deployment.from_env(environ))
+        target = env.TARGETS["http" if signature == "http" else "event"]
+        return create_app(target, main_py, "http" if signature == "http" else "cloudevent").test_client()
+
+    yield make
+    gcp.configure(None)
+
+
+def binary(ce: dict[str, Any], data: bytes, content_type: str) -> tuple[dict[str, str], bytes]:
+    headers = {f"ce-{k}": str(v) for k, v in ce.items() if k not in ("data", "datacontenttype")}
+    headers["Content-Type"] = content_type
+    return headers, data
+
+
+# -- the CloudEvent entry ----------------------------------------------------------------------
+
+def test_structured_storage_cloudevent_runs_the_handler(deploy) -> None:
+    client = deploy("on-upload", "event")
+    r = client.post("/", data=json.dumps(P.storage_event()), headers={"Content-Type": "application/cloudevents+json"})
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is ObjectCreated and e.bucket == "uploads" and e.size == 4154
+
+
+def test_binary_storage_cloudevent_runs_the_handler(deploy) -> None:
+    client = deploy("on-upload", "event")
+    ce = P.storage_event()
+    headers, body = binary(ce, json.dumps(ce["data"]).encode(), "application/json")
+    r = client.post("/", data=body, headers=headers)
+    assert r.status_code == 200, r.data
+    assert sample.SEEN[0].key == ce["data"]["name"]
+
+
+def test_binary_firestore_protobuf_event_reaches_the_handler_as_plain_values(deploy) -> None:
+    client = deploy("on-order", "event")
+    ce = P.firestore_event("updated", document="items/o-1")
+    data = P.firestore_protobuf({"id": {"stringValue": "o-1"}, "n": {"integerValue": "1"}},
+                                {"id": {"stringValue": "o-1"}, "n": {"doubleValue": 2.5}}, ["n"])
+    headers, body = binary(ce, data, "application/protobuf")
+    r = client.post("/", data=body, headers=headers)
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is RecordChanged and (e.kind, e.old, e.new) == ("updated", {"id": "o-1", "n": 1}, {"id": "o-1", "n": 2.5})
+
+
+def test_malformed_cloudevent_gets_400_naming_the_problem(deploy) -> None:
+    client = deploy("on-upload", "event")
+    bad = P.storage_event(data={"kind": "storage#object", "size": "12"}, subject=None)
+    r = client.post("/", data=json.dumps(bad), headers={"Content-Type": "application/cloudevents+json"})
+    assert r.status_code == 400 and "bucket and name are missing" in r.get_json()["error"]
+    assert sample.SEEN == []
+    assert client.post("/", data=b"{}", headers={"Content-Type": "application/json"}).status_code == 400
+
+
+def test_retryable_failure_answers_500_so_eventarc_retries(deploy) -> None:
+    client = deploy("on-upload", "event")
+    ce = P.storage_event(data=P.storage_object(name="flaky.png"))
+    headers, body = binary(ce, json.dumps(ce["data"]).encode(), "application/json")
+    r = client.post("/", data=body, headers=headers)
+    assert r.status_code == 500 and r.get_json()["error"] == "RuntimeError: retry"
+    assert len(sample.SEEN) == 1
+
+
+def test_permanent_error_on_a_cloudevent_is_dead_lettered_and_acknowledged(deploy, pubsub, unique: str) -> None:
+    dlq = pubsub.topic(f"on-upload-dlq-{unique}")
+    sub = pubsub.pull_subscription(dlq, f"on-upload-dlq-{unique}")
+    client = deploy("on-upload", "event", dead_letter_topic=dlq)
+    ce = P.storage_event(data=P.storage_object(name="poison.png"))
+    r = client.post("/", data=json.dumps(ce), headers={"Content-Type": "application/cloudevents+json"})
+    assert r.status_code == 200, r.data
+    (m,) = pubsub.pull(sub)
+    assert m.attributes["portside-error-type"] == "PermanentError" and m.attributes["portside-function"] == "on-upload"
+    assert m.attributes["content-type"] == "application/cloudevents+json"
+    assert json.loads(m.data)["data"]["name"] == "poison.png"  # the CloudEvent, intact
+
+
+# -- the HTTP entry: Pub/Sub push ---------------------------------------------------------------
+
+def test_push_body_becomes_a_message_of_the_trigger_topic(deploy) -> None:
+    client = deploy("on-order")
+    r = client.post("/", json=P.push_body(attempt=2, ordering_key="c-1"))
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is Message and (e.source, e.attempt, e.ordering_key) == ("orders", 2, "c-1")
+    assert e.json() == {"order": "o-1", "total": 42}
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b"not json at all", "not JSON"),
+    (json.dumps({"subscription": "projects/p/subscriptions/s"}).encode(), "not a CloudEvent or a Pub/Sub push body"),
+    (json.dumps({"message": {"data": "aGk="}}).encode(), "no messageId"),
+    (json.dumps({"message": {"messageId": "1", "data": "!!"}}).encode(), "not valid base64"),
+])
+def test_malformed_push_body_gets_400_never_500(deploy, body: bytes, expected: str) -> None:
+    client = deploy("on-order")
+    r = client.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and expected in r.get_json()["error"]
+    assert sample.SEEN == []
+
+
+def test_push_retryable_failure_answers_500_then_the_last_attempt_is_dead_lettered(deploy, pubsub, unique: str) -> None:
+    dlq = pubsub.topic(f"on-order-dlq-{unique}")
+    sub = pubsub.pull_subscription(dlq, f"on-order-dlq-{unique}")
+    client = deploy("on-order", dead_letter_topic=dlq)
+    attrs = {"mode": "retry", "ce-type": "order.placed"}
+    r = client.post("/", json=P.push_body(attempt=4, attributes=attrs))
+    assert r.status_code == 500  # Pub/Sub push nacks any non-2xx and redelivers with backoff
+    r = client.post("/", json=P.push_body(attempt=5, attributes=attrs))  # max_attempts=5
+    assert r.status_code == 200 and r.get_json()["dead_letter_id"]
+    (m,) = pubsub.pull(sub)
+    assert m.data == b'{"order": "o-1", "total": 42}'
+    assert m.attributes["mode"] == "retry" and m.attributes["portside-attempts"] == "5"
+    assert m.attributes["portside-error-type"] == "RuntimeError"
+
+
+def test_push_permanent_error_is_dead_lettered_at_once(deploy, pubsub, unique: str) -> None:
+    dlq = pubsub.topic(f"on-order-dlq-{unique}")
+    sub = pubsub.pull_subscription(dlq, f"on-order-dlq-{unique}")
+    client = deploy("on-order", dead_letter_topic=dlq)
+    r = client.post("/", json=P.push_body(attempt=1, attributes={"mode": "permanent"}))
+    assert r.status_code == 200
+    (m,) = pubsub.pull(sub)
+    assert m.attributes["portside-error"].startswith("cannot process 2070443601311540")
+    assert m.attributes["portside-event-id"] == "2070443601311540"
+
+
+def test_permanent_error_without_a_reachable_dead_letter_topic_answers_500(deploy, pubsub_emulator: str) -> None:
+    client = deploy("on-order", dead_letter_topic=f"projects/{PROJECT}/topics/does-not-exist")
+    r = client.post("/", json=P.push_body(attributes={"mode": "permanent"}))
+    assert r.status_code == 500 and r.get_json()["error"] == "dead-letter publish failed"
+
+
+def test_messagepublished_cloudevent_over_http(deploy) -> None:
+    client = deploy("on-order")
+    r = client.post("/", data=json.dumps(P.message_published()), headers={"Content-Type": "application/cloudevents+json"})
+    assert r.status_code == 200, r.data
+    assert sample.SEEN[0].source == "orders"
+
+
+# -- the HTTP entry: Cloud Scheduler and routes ---------------------------------------------------
+
+def test_cloud_scheduler_call_is_a_tick(deploy) -> None:
+    client = deploy("on-tick")
+    r = client.post("/", data=P.SCHEDULER_BODY, headers=P.SCHEDULER_HEADERS)
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is Tick and e.schedule == "nightly" and e.id == "gcpsample-dev-on-tick@2026-11-22T03:00:00.118Z"
+
+
+def test_http_route_gets_path_params_query_cookies_and_body(deploy) -> None:
+    client = deploy("echo")
+    client.set_cookie("session", "s-1")
+    r = client.post("/echo/ann?x=1&x=2", data="hi", headers={"Content-Type": "text/plain", "Function-Execution-Id": "exec-42",
+                                                             "X-Forwarded-For": "203.0.113.9, 10.0.0.1"})
+    assert r.status_code == 200, r.data
+    assert r.get_json() == {"path": "/echo/ann", "params": {"name": "ann"}, "query": {"x": ["1", "2"]},
+                            "body": "hi", "cookie": "s-1", "id": "exec-42",
+                            "ip": "203.0.113.9", "route": "POST /echo/{name}", "type": "text/plain"}
+
+
+def test_http_route_mismatch_errors_and_crashes(deploy, firestore_emulator: str) -> None:
+    client = deploy("echo")
+    assert client.post("/other").status_code == 404
+    assert client.get("/echo/ann").status_code == 405
+    crash = client.post("/echo/ann?crash=1")
+    assert crash.status_code == 500 and crash.get_json()["error"] == "internal error"  # no internals leak
+    items = deploy("get-item", **{env.RESOURCES: json.dumps({"items": "db-entries"})})
+    r = items.get("/items/nope")
+    assert r.status_code == 404 and "no item 'nope'" in r.get_json()["error"]
+
+
+def test_misconfigured_deployment_answers_500_naming_the_variable(main_py: str) -> None:
+    gcp.configure(None)
+    client = create_app("on_http", main_py, "http").test_client()
+    r = client.post("/", json=P.push_body())
+    assert r.status_code == 500 and env.FUNCTION in r.get_json()["error"]
+
+
+def test_infra_generates_a_main_py_naming_these_entry_points() -> None:
+    from infra.envnames import gcp_targets, missing_entries, missing_names
+
+    assert gcp_targets() == env.TARGETS
+    assert missing_entries("gcp") == [] and missing_names("gcp") == []
