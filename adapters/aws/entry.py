@@ -1,0 +1,351 @@
+"""The Lambda entry point: one raw event in, the declared handler run by portside's delivery rules.
+
+``handler(event, context)`` finds its function from ``PORTSIDE_FUNCTION``, maps the raw event
+(``adapters.aws.events``), runs each normalized event through ``portside.delivery.invoke`` and
+acts on ``decide``:
+
+* batches (SQS, Kinesis, DynamoDB Streams): a retryable failure becomes a batch item failure; a
+  permanent one (or the last attempt) is sent to ``PORTSIDE_DLQ_URL`` with the error as message
+  attributes and acknowledged, so a poison message neither burns retries nor blocks neighbours;
+* asynchronous sources (S3, SNS, EventBridge, schedules): a retryable failure re-raises so
+  Lambda's asynchronous retries and on-failure destination apply; a permanent one is sent to the
+  dead-letter queue and the invocation returns normally;
+* HTTP (API Gateway REST/HTTP API, Function URLs): the handler's response, or a JSON error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from adapters.aws import env
+from adapters.aws.events import (
+    BATCH_SOURCES,
+    Names,
+    batch_result,
+    classify,
+    http_flavour,
+    http_result,
+    items,
+    scheduler_attempt,
+    set_default_names,
+    single,
+)
+from portside.app import App, Function, load_app
+from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
+from portside.errors import DeclarationError, UnsupportedEvent
+from portside.events import AnyEvent, HttpResponse, Message
+from portside.resources import Bucket, HttpTrigger, Queue, Resource, Table, Topic
+
+log = logging.getLogger("portside.aws")
+UTC = timezone.utc
+
+
+class AwsTarget:
+    """The ``Target`` handlers run on in Lambda: ports are boto3-backed, created on first use."""
+
+    name = "aws"
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self._ports: dict[str, Any] = {}
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def port(self, resource: Resource) -> Any:
+        port = self._ports.get(resource.name)
+        if port is None:
+            port = self._ports[resource.name] = self._make(resource)
+        return port
+
+    def physical(self, resource: Resource) -> dict[str, str]:
+        """The resource's physical identifiers from ``PORTSIDE_RESOURCES`` as {name, url, arn}."""
+        value = self.names.resources.get(resource.name)
+        if value is None:
+            raise DeclarationError(
+                f"{resource.kind} {resource.name!r} has no physical name in {env.RESOURCES} "
+                f"(it lists {sorted(self.names.resources)}); is it in the function's uses?")
+        if isinstance(value, str):
+            if value.startswith("arn:"):
+                return {"arn": value}
+            if value.startswith(("https://", "http://")):
+                return {"url": value}
+            return {"name": value}
+        return {k: v for k, v in value.items() if isinstance(v, str) and v}
+
+    def _make(self, resource: Resource) -> Any:
+        from adapters.aws import ports  # boto3 loads here, on the first port a handler uses
+
+        ids = self.physical(resource)
+        if isinstance(resource, Bucket):
+            name = ids.get("name") or ids.get("arn", "").rpartition(":")[2]
+            return ports.S3Bucket(self._need(resource, name, "a bucket name"))
+        if isinstance(resource, Queue):
+            url = ids.get("url")
+            if not url:
+                name = ids.get("name") or ids.get("arn", "").rpartition(":")[2]
+                owner = ids.get("arn", "").split(":")[4] if ids.get("arn", "").count(":") >= 5 else None
+                args = {"QueueName": self._need(resource, name, "a queue URL or name")}
+                if owner:
+                    args["QueueOwnerAWSAccountId"] = owner
+                url = ports.client("sqs").get_queue_url(**args)["QueueUrl"]
+            return ports.SqsQueue(url)
+        if isinstance(resource, Topic):
+            return ports.SnsTopic(self._need(resource, ids.get("arn"), "a topic ARN"))
+        if isinstance(resource, Table):
+            name = ids.get("name") or ids.get("arn")
+            return ports.DynamoTable(self._need(resource, name, "a table name"), resource.key, resource.sort_key)
+        raise TypeError(f"{resource!r} has no port: handlers reach it through its trigger")
+
+    @staticmethod
+    def _need(resource: Resource, value: str | None, what: str) -> str:
+        if not value:
+            raise DeclarationError(f"{env.RESOURCES}[{resource.name!r}] needs {what}")
+        return value
+
+
+def _str_attr(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value or "-"}
+
+
+def _original_attributes(rec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """An SQS record's message attributes in SendMessage's shape, so a redrive is faithful."""
+    import base64
+
+    out = {}
+    for name, v in (rec.get("messageAttributes") or {}).items():
+        kind = v.get("dataType") or "String"
+        if kind.startswith("Binary") and isinstance(v.get("binaryValue"), str):
+            out[name] = {"DataType": kind, "BinaryValue": base64.b64decode(v["binaryValue"])}
+        elif isinstance(v.get("stringValue"), str):
+            out[name] = {"DataType": kind, "StringValue": v["stringValue"]}
+    return out
+
+
+@dataclass
+class Runtime:
+    """Everything one Lambda function needs, built once per process (cold start)."""
+
+    app: App
+    function: Function
+    names: Names
+    target: AwsTarget
+    dlq_url: str | None
+
+    @classmethod
+    def from_env(cls, environ: Any = None) -> Runtime:
+        environ = os.environ if environ is None else environ
+        app = load_app(environ.get(env.APP) or env.DEFAULT_APP)
+        name = environ.get(env.FUNCTION)
+        if name:
+            function = app.get_function(name)
+        elif len(app.functions) == 1:
+            function = next(iter(app.functions.values()))
+        else:
+            raise DeclarationError(f"{env.FUNCTION} is not set and app {app.name!r} has "
+                                   f"{len(app.functions)} functions: {sorted(app.functions)}")
+        names = Names.from_env(environ, default_source=function.trigger.source.name)
+        return cls(app, function, names, AwsTarget(names), environ.get(env.DLQ_URL) or None)
+
+    # -- entry --
+    def __call__(self, event: Any, context: Any = None) -> Any:
+        request_id = getattr(context, "aws_request_id", None)
+        try:
+            kind = classify(event)
+        except UnsupportedEvent as e:
+            return self._unsupported(event, e)
+        if kind in BATCH_SOURCES:
+            return self._batch(event, kind)
+        if kind.startswith("http"):
+            return self._http(event, kind, request_id)
+        return self._async(event, kind, request_id)
+
+    # -- HTTP --
+    def _http(self, raw: dict[str, Any], kind: str, request_id: str | None) -> dict[str, Any]:
+        flavour = http_flavour(raw)
+        try:
+            request = single(raw, kind, self.names, request_id)
+        except UnsupportedEvent as e:
+            log.warning("bad HTTP event: %s", e)
+            return http_result(HttpResponse(400, {"content-type": "application/json"},
+                                            json.dumps({"error": str(e)}).encode()), flavour)
+        trigger = self.function.trigger
+        if isinstance(trigger, HttpTrigger) and not request.path_params:  # Function URLs route nothing
+            params = trigger.match(request.method, request.path)
+            if params:
+                request = replace(request, path_params=params, route=request.route or f"{trigger.method} {trigger.path}")
+        return http_result(http_response(invoke(self.function, self.target, request)), flavour)
+
+    # -- batches --
+    def _batch(self, raw: dict[str, Any], kind: str) -> dict[str, Any]:
+        failures: list[str] = []
+        blocked: set[str] = set()  # FIFO groups with an earlier failure in this batch: keep order
+        for rec, mapper in items(raw, kind, self.names):
+            ident = _item_id(rec, kind)
+            if ident is None:
+                log.error("%s record without an id cannot be reported or retried; dead-lettering it: %s",
+                          kind, sorted(rec) if isinstance(rec, dict) else rec)
+                self._dead_letter(rec, kind, Outcome(_placeholder(rec, kind, self.names, "unknown"), 1, None,
+                                                     UnsupportedEvent(f"{kind} record without an id")))
+                continue
+            group = (rec.get("attributes") or {}).get("MessageGroupId") if kind == "sqs" else None
+            if group is not None and group in blocked:
+                failures.append(ident)
+                continue
+            if not self._record(rec, kind, mapper, ident):
+                failures.append(ident)
+                if kind != "sqs":
+                    break  # streams resume from the first failure: later records come again, in order
+                if group is not None:
+                    blocked.add(group)
+        if failures:
+            log.warning("%d of %d %s records will be retried", len(failures), len(raw["Records"]), kind,
+                        extra={"batch_item_failures": failures[:20]})
+        return batch_result(failures)
+
+    def _record(self, rec: dict[str, Any], kind: str, mapper: Any, ident: str) -> bool:
+        """Deliver one record's events; False if the record must be retried."""
+        attempt = _attempt(rec, kind)
+        try:
+            events = mapper(rec, self.names)
+        except UnsupportedEvent as e:
+            outcome = Outcome(_placeholder(rec, kind, self.names, ident), attempt, None, e)
+            return self._settle(rec, kind, outcome)
+        for event in events:
+            if not self._settle(rec, kind, invoke(self.function, self.target, event, attempt)):
+                return False
+        return True
+
+    def _settle(self, rec: Any, kind: str, outcome: Outcome) -> bool:
+        """Act on ``decide``: True when the event is done with (acked, dead-lettered or dropped)."""
+        decision = decide(self.function, outcome)
+        if decision.action is Action.RETRY:
+            return False
+        if decision.action is Action.DEAD_LETTER:
+            return self._dead_letter(rec, kind, outcome)
+        return True
+
+    # -- asynchronous sources --
+    def _async(self, raw: dict[str, Any], kind: str, request_id: str | None) -> dict[str, Any]:
+        done = 0
+        if kind in ("s3", "sns"):
+            pairs = [(rec, mapper) for rec, mapper in items(raw, kind, self.names)]
+        else:
+            pairs = [(raw, lambda r, n: [single(r, kind, n, request_id)])]
+        attempt = scheduler_attempt(raw) if kind == "scheduler" else 1
+        for rec, mapper in pairs:
+            try:
+                events = mapper(rec, self.names)
+            except UnsupportedEvent as e:
+                events = []
+                outcome = Outcome(_placeholder(rec, kind, self.names, request_id or "unknown"), attempt, None, e)
+                if not self._settle(rec, kind, outcome):
+                    raise e
+            for event in events:
+                outcome = invoke(self.function, self.target, event, attempt)
+                if not self._settle(rec, kind, outcome):
+                    raise outcome.error  # type: ignore[misc]  # Lambda retries, then its on-failure destination
+                done += 1
+        return {"processed": done}
+
+    # -- dead letters --
+    def _dead_letter(self, rec: Any, kind: str, outcome: Outcome) -> bool:
+        """Send the failed record, intact, to the DLQ with the error; False if that is impossible."""
+        if not self.dlq_url:
+            log.error("%s: event %s failed for good but %s is not set: leaving it to the source's retries",
+                      self.function.name, outcome.event.id, env.DLQ_URL)
+            return False
+        attributes = {k: _str_attr(v) for k, v in dead_letter_attributes(self.function, outcome).items()}
+        attributes["portside-source"] = _str_attr(kind)
+        group = None
+        if kind == "sqs" and isinstance(rec, dict) and isinstance(rec.get("body"), str):
+            body = rec["body"]
+            group = (rec.get("attributes") or {}).get("MessageGroupId")
+            original = _original_attributes(rec)
+            if len(original) + len(attributes) <= 10:
+                attributes.update(original)
+            elif original:
+                attributes["portside-original-attributes"] = _str_attr(json.dumps(rec.get("messageAttributes")))
+        else:
+            body = json.dumps(rec, default=str, ensure_ascii=False)
+        try:
+            from adapters.aws import ports
+
+            ports.send_dead_letter(self.dlq_url, body, attributes, group)
+        except Exception:  # noqa: BLE001 - the event is not lost: the source retries it
+            log.exception("%s: could not dead-letter event %s", self.function.name, outcome.event.id)
+            return False
+        log.warning("%s: event %s dead-lettered after %d attempt(s): %s: %s", self.function.name,
+                    outcome.event.id, outcome.attempt, type(outcome.error).__name__, outcome.error,
+                    extra={"outcome": "dead-letter"})
+        return True
+
+    def _unsupported(self, raw: Any, error: UnsupportedEvent) -> dict[str, Any]:
+        log.error("%s: %s", self.function.name, error)
+        placeholder = Message("unsupported", json.dumps(raw, default=str)[:1024] or "-", "unknown")
+        if self._dead_letter(raw, "unknown", Outcome(placeholder, 1, None, error)):
+            return {"dead_lettered": 1, "error": str(error)}
+        raise error
+
+
+def _item_id(rec: Any, kind: str) -> str | None:
+    """What ``batchItemFailures`` names: the SQS message id, or the stream sequence number."""
+    if not isinstance(rec, dict):
+        return None
+    if kind == "sqs":
+        value = rec.get("messageId")
+    elif kind == "kinesis":
+        value = (rec.get("kinesis") or {}).get("sequenceNumber")
+    else:
+        value = (rec.get("dynamodb") or {}).get("SequenceNumber")
+    return value if isinstance(value, str) and value else None
+
+
+def _attempt(rec: Any, kind: str) -> int:
+    if kind != "sqs" or not isinstance(rec, dict):
+        return 1
+    try:
+        return max(1, int((rec.get("attributes") or {}).get("ApproximateReceiveCount") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _placeholder(rec: Any, kind: str, names: Names, ident: str) -> AnyEvent:
+    """A Message standing for a record that could not be mapped, so delivery can dead-letter it."""
+    body = rec.get("body") if isinstance(rec, dict) and isinstance(rec.get("body"), str) else \
+        json.dumps(rec, default=str)
+    source = names.logical(rec.get("eventSourceARN") if isinstance(rec, dict) else None)
+    return Message(ident or "unknown", body, source or kind)
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process's Runtime, built on first use from the environment."""
+    global _runtime
+    if _runtime is None:
+        from portside.telemetry import setup_logging
+
+        setup_logging()
+        rt = Runtime.from_env()
+        set_default_names(rt.names)
+        _runtime = rt
+    return _runtime
+
+
+def reset() -> None:
+    """Forget the cached runtime (tests that change the environment)."""
+    global _runtime
+    _runtime = None
+    set_default_names(None)
+
+
+def handler(event: Any, context: Any = None) -> Any:
+    """The Lambda handler (``adapters.aws.handler``)."""
+    return runtime()(event, context)

@@ -1,0 +1,662 @@
+"""Raw Lambda events -> portside's normalized events (DESIGN §4), and HTTP responses back.
+
+Pure functions: no boto3, no I/O, so they can be tested on the payloads AWS really sends.
+Physical names (bucket ``shop-dev-uploads-1a2b``, queue ARN, topic ARN, stream ARN) are mapped
+back to logical ones through :class:`Names`, read from ``PORTSIDE_RESOURCES``.
+
+The SQS path is the hot one (DESIGN §9: overhead close to parsing the event's JSON), so it is
+written as a tight loop over plain dict lookups; every other source favours clarity.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+from adapters.aws import env
+from portside.errors import UnsupportedEvent
+from portside.events import (
+    AnyEvent,
+    Event,
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    Message,
+    ObjectCreated,
+    ObjectDeleted,
+    RecordChanged,
+    Tick,
+    now,
+    parse_time,
+)
+
+UTC = timezone.utc
+EMPTY: Mapping[str, str] = MappingProxyType({})
+ENCODING_ATTRIBUTE = "portside-encoding"  # set by our ports when a body is not SQS/SNS-safe text
+_fromtimestamp = datetime.fromtimestamp
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _short(ident: str) -> tuple[str | None, str] | None:
+    """(service, resource name) inside an ARN or an SQS queue URL; None for a bare name."""
+    if ident.startswith("arn:"):
+        parts = ident.split(":", 5)
+        if len(parts) < 6:
+            return None
+        service, resource = parts[2], parts[5]
+        if service == "dynamodb":  # table/NAME[/stream/LABEL]
+            return (service, resource.split("/")[1]) if resource.startswith("table/") else None
+        if service == "scheduler" or service == "events":
+            service = "schedule"
+        return service, resource.rsplit("/", 1)[-1] if "/" in resource else resource
+    if ident.startswith(("https://", "http://")):
+        return "sqs", ident.rstrip("/").rsplit("/", 1)[-1]
+    return None
+
+
+_SERVICE = {"bucket": "s3", "queue": "sqs", "topic": "sns", "table": "dynamodb", "schedule": "schedule",
+            "stream": "kinesis"}
+
+
+class Names:
+    """Physical AWS identifiers -> logical resource names, and back.
+
+    ``resources`` is the parsed ``PORTSIDE_RESOURCES``: logical -> str or {kind, name, url, arn}.
+    ``default_source`` is the logical name to use for a source that is not in the map: on AWS a
+    topic or bucket reaches its subscriber through a per-subscriber SQS queue that only infra knows.
+    """
+
+    __slots__ = ("resources", "default_source", "_by_id", "_cache")
+
+    def __init__(self, resources: Mapping[str, Any] | None = None, default_source: str | None = None) -> None:
+        self.resources: dict[str, Any] = dict(resources or {})
+        self.default_source = default_source
+        self._by_id: dict[Any, str] = {}
+        self._cache: dict[str | None, str] = {}
+        for logical, value in self.resources.items():
+            if isinstance(value, str):
+                idents = [value]
+            elif isinstance(value, Mapping):
+                idents = [value.get(k) for k in ("name", "url", "arn", "stream_arn")]
+            else:
+                raise UnsupportedEvent(
+                    f"{env.RESOURCES}[{logical!r}] must be a string or an object, got {type(value).__name__}")
+            kind = value.get("kind") if isinstance(value, Mapping) else None
+            for ident in idents:
+                if isinstance(ident, str) and ident:
+                    self._by_id[ident] = logical
+                    short = _short(ident)
+                    if short:
+                        self._by_id.setdefault(short, logical)  # type: ignore[call-overload]
+                    else:  # a bare name: matches an ARN or URL of its kind's service (or any, kind unknown)
+                        self._by_id.setdefault((_SERVICE.get(kind), ident), logical)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, default_source: str | None = None) -> Names:
+        text = (environ if environ is not None else os.environ).get(env.RESOURCES) or "{}"
+        try:
+            resources = json.loads(text)
+        except ValueError as e:
+            raise UnsupportedEvent(f"{env.RESOURCES} is not JSON: {e}: {text[:80]!r}") from None
+        if not isinstance(resources, dict):
+            raise UnsupportedEvent(f"{env.RESOURCES} must be a JSON object, got {type(resources).__name__}")
+        return cls(resources, default_source)
+
+    def logical(self, ident: str | None) -> str:
+        """The logical name of a physical identifier (ARN, URL or name).
+
+        Unknown identifiers fall back to ``default_source``, then to the physical name itself,
+        so ``to_events`` still works on a payload from outside the app (e.g. in a test).
+        """
+        hit = self._cache.get(ident)
+        if hit is not None:
+            return hit
+        found = None
+        if ident:
+            found = self._by_id.get(ident)
+            if found is None:
+                short = _short(ident)
+                if short is None:
+                    found = self._by_id.get((None, ident))  # type: ignore[call-overload]
+                else:
+                    found = self._by_id.get(short) or self._by_id.get((None, short[1]))  # type: ignore[call-overload]
+                    if found is None and short[0] == "sqs":  # an SQS ARN vs a registered URL, or back
+                        found = self._by_id.get(("sqs", short[1]))  # type: ignore[call-overload]
+        if found is None:
+            short = _short(ident) if ident else None
+            found = self.default_source or (short[1] if short else ident) or "unknown"
+        self._cache[ident] = found
+        return found
+
+
+_default_names: Names | None = None
+
+
+def default_names() -> Names:
+    """Names from the environment, read once per process."""
+    global _default_names
+    if _default_names is None:
+        _default_names = Names.from_env()
+    return _default_names
+
+
+def set_default_names(names: Names | None) -> None:
+    """Replace the process-wide names (the runtime sets them once it knows its function)."""
+    global _default_names
+    _default_names = names
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _bad(what: str, raw: Any, why: str) -> UnsupportedEvent:
+    keys = sorted(raw)[:12] if isinstance(raw, Mapping) else type(raw).__name__
+    return UnsupportedEvent(f"malformed {what}: {why}; keys were {keys}")
+
+
+def _b64(text: Any, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError) as e:
+        raise UnsupportedEvent(f"{what} is not valid base64: {e}") from None
+
+
+def _epoch(value: Any, scale: float) -> datetime:
+    """Epoch seconds (scale 1) or milliseconds (scale 1000), as number or text -> aware UTC."""
+    if value is None or value == "":
+        return now()
+    try:
+        return _fromtimestamp(float(value) / scale, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise UnsupportedEvent(f"bad epoch timestamp {value!r}") from None
+
+
+def _time(value: Any) -> datetime:
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError) as e:
+        raise UnsupportedEvent(str(e)) from None
+
+
+def _text(value: Any, what: str) -> str:
+    if type(value) is not str or not value:
+        raise UnsupportedEvent(f"{what} must be a non-empty string, got {value!r:.60}")
+    return value
+
+
+# --------------------------------------------------------------------------- SQS (hot path)
+
+
+def _sqs_attributes(raw: Mapping[str, Any]) -> Mapping[str, str]:
+    """SQS message attributes -> str: String/Number as text, Binary as its base64 text."""
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        if type(value) is not dict:
+            continue
+        kind = value.get("dataType") or "String"
+        text = value.get("binaryValue") if kind[:6] == "Binary" else value.get("stringValue")
+        if type(text) is str:
+            out[name] = text
+    return MappingProxyType(out)
+
+
+def _sns_attributes(raw: Mapping[str, Any] | None) -> Mapping[str, str]:
+    """SNS MessageAttributes ({Type, Value}) -> str; Binary stays base64 text, String.Array JSON text."""
+    if not raw:
+        return EMPTY
+    out = {}
+    for name, value in raw.items():
+        if isinstance(value, Mapping) and isinstance(value.get("Value"), str):
+            out[name] = value["Value"]
+    return MappingProxyType(out)
+
+
+def _decoded(body: bytes, attributes: Mapping[str, str]) -> tuple[bytes, Mapping[str, str]]:
+    """Undo our ports' base64 wrapping of a binary body (SQS and SNS carry text only)."""
+    if attributes.get(ENCODING_ATTRIBUTE) != "base64":
+        return body, attributes
+    rest = MappingProxyType({k: v for k, v in attributes.items() if k != ENCODING_ATTRIBUTE})
+    return _b64(body, "message body marked portside-encoding=base64"), rest
+
+
+def _sniff(body: str) -> str | None:
+    """Is this SQS body an S3 notification, an S3 test event or an SNS envelope? (cheap checks)"""
+    head = body[:48]
+    if '"Records"' in head:
+        return "s3" if '"aws:s3"' in body[:300] else None
+    if '"Type"' in head and '"Notification"' in head and '"TopicArn"' in body:
+        return "sns"
+    if '"s3:TestEvent"' in head or ('"Event"' in head and '"s3:TestEvent"' in body[:120]):
+        return "s3-test"
+    return None
+
+
+def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
+    """One SQS record: a plain message, an S3 notification, an S3 test event (no event), or an
+    SNS envelope (unwrapped; the SNS message id, topic, attributes and time are kept)."""
+    try:
+        mid = rec["messageId"]
+        body = rec["body"]
+        attrs = rec["attributes"]
+    except (KeyError, TypeError) as e:
+        raise _bad("SQS record", rec, f"missing {e}") from None
+    if type(mid) is not str or type(body) is not str or not isinstance(attrs, Mapping):
+        raise _bad("SQS record", rec, "messageId and body must be strings, attributes an object")
+    try:
+        attempt = int(attrs.get("ApproximateReceiveCount") or 1)
+    except ValueError:
+        attempt = 1
+    if body[:1] == "{":
+        kind = _sniff(body)
+        if kind is not None:
+            return _sqs_wrapped(kind, body, mid, attempt, attrs, names)
+    ma = rec.get("messageAttributes")
+    attributes = _sqs_attributes(ma) if ma else EMPTY
+    data = body.encode()
+    if ENCODING_ATTRIBUTE in attributes:
+        data, attributes = _decoded(data, attributes)
+    sent = attrs.get("SentTimestamp")
+    try:
+        time = _fromtimestamp(int(sent) / 1000, UTC) if sent else now()
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise _bad("SQS record", rec, f"bad SentTimestamp {sent!r}") from None
+    return [Message(mid, data, names.logical(rec.get("eventSourceARN")), attributes,
+                    attempt if attempt > 0 else 1, attrs.get("MessageGroupId"), time)]
+
+
+def _sqs_wrapped(kind: str, body: str, mid: str, attempt: int, attrs: Mapping[str, Any],
+                 names: Names) -> list[AnyEvent]:
+    try:
+        inner = json.loads(body)
+    except ValueError as e:
+        raise UnsupportedEvent(f"SQS message {mid} looks like an {kind} payload but is not JSON: {e}") from None
+    if kind == "s3":
+        return [s3_record(r, names) for r in _records(inner, "S3 notification in SQS message " + mid)]
+    if kind == "s3-test":
+        return []  # S3 checks a new notification configuration with this; nothing happened
+    return [sns_message(inner, names, attempt, attrs.get("MessageGroupId"))]
+
+
+def _records(raw: Any, what: str) -> list[Mapping[str, Any]]:
+    records = raw.get("Records") if isinstance(raw, Mapping) else None
+    if not isinstance(records, list) or not records or not all(isinstance(r, Mapping) for r in records):
+        raise _bad(what, raw, "'Records' must be a non-empty list of objects")
+    return records
+
+
+# --------------------------------------------------------------------------- SNS, S3, streams
+
+
+def sns_message(sns: Mapping[str, Any], names: Names, attempt: int = 1, group: str | None = None) -> Message:
+    """An SNS notification (the ``Sns`` object of a Lambda record, or an envelope in SQS)."""
+    if not isinstance(sns, Mapping) or sns.get("Type", "Notification") != "Notification":
+        raise _bad("SNS notification", sns, f"Type is {sns.get('Type') if isinstance(sns, Mapping) else None!r}")
+    mid = _text(sns.get("MessageId"), "SNS MessageId")
+    message = sns.get("Message")
+    if not isinstance(message, str):
+        raise _bad("SNS notification", sns, "Message must be a string")
+    attributes = _sns_attributes(sns.get("MessageAttributes"))
+    data, attributes = _decoded(message.encode(), attributes)
+    return Message(mid, data, names.logical(sns.get("TopicArn")), attributes, attempt,
+                   group or sns.get("MessageGroupId"), _time(sns.get("Timestamp")))
+
+
+def _etag(value: Any) -> str | None:
+    return value.strip('"') if isinstance(value, str) and value else None
+
+
+def _size(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _object_event(created: bool, bucket: str, key: str, sequencer: Any, fallback: str, time: datetime,
+                  size: Any, etag: Any, version: Any, names: Names) -> ObjectCreated | ObjectDeleted:
+    """S3's own stable identity of a change: the object and its sequencer (per-key ordering)."""
+    ident = f"{bucket}/{key}@{sequencer or fallback}"
+    logical = names.logical(bucket)
+    version = version if isinstance(version, str) and version else None
+    if created:
+        return ObjectCreated(ident, logical, key, time, _size(size), _etag(etag), None, version)
+    return ObjectDeleted(ident, logical, key, time, None, None, None, version)
+
+
+def s3_record(rec: Mapping[str, Any], names: Names) -> ObjectCreated | ObjectDeleted:
+    """One S3 event notification record; the key arrives form-encoded (``+``, ``%xx``)."""
+    name = rec.get("eventName") or ""
+    if not isinstance(name, str):
+        name = ""
+    name = name.removeprefix("s3:")
+    if name.startswith("ObjectCreated:"):
+        created = True
+    elif name.startswith(("ObjectRemoved:", "LifecycleExpiration:")):
+        created = False
+    else:
+        raise UnsupportedEvent(f"S3 event {name or rec.get('eventName')!r} is neither ObjectCreated:* nor "
+                               "ObjectRemoved:*; portside maps only object created/deleted")
+    try:
+        s3 = rec["s3"]
+        bucket = _text(s3["bucket"]["name"], "S3 bucket name")
+        obj = s3["object"]
+        key = unquote_plus(_text(obj["key"], "S3 object key"))
+    except (KeyError, TypeError) as e:
+        raise _bad("S3 record", rec, f"missing {e}") from None
+    request = (rec.get("responseElements") or {}).get("x-amz-request-id")
+    when = rec.get("eventTime")
+    return _object_event(created, bucket, key, obj.get("sequencer"), f"{when}/{request}", _time(when),
+                         obj.get("size"), obj.get("eTag"), obj.get("versionId"), names)
+
+
+def _plain(av: Any) -> Any:
+    """A DynamoDB AttributeValue -> a plain JSON value (N -> int or float, B -> base64 text)."""
+    if not isinstance(av, Mapping) or len(av) != 1:
+        raise UnsupportedEvent(f"not a DynamoDB attribute value: {av!r:.80}")
+    (tag, value), = av.items()
+    if tag == "S" or tag == "BOOL":
+        return value
+    if tag == "N":
+        return _number(value)
+    if tag == "M":
+        return {k: _plain(v) for k, v in value.items()}
+    if tag == "L":
+        return [_plain(v) for v in value]
+    if tag == "NULL":
+        return None
+    if tag == "SS" or tag == "BS" or tag == "B":
+        return list(value) if tag != "B" else value
+    if tag == "NS":
+        return [_number(v) for v in value]
+    raise UnsupportedEvent(f"unknown DynamoDB attribute type {tag!r}")
+
+
+def _number(text: Any) -> int | float:
+    text = str(text)
+    try:
+        if "." in text or "e" in text or "E" in text:
+            f = float(text)
+            return int(f) if f.is_integer() and abs(f) < 2**53 and "e" not in text.lower() else f
+        return int(text)
+    except ValueError:
+        raise UnsupportedEvent(f"DynamoDB number {text!r} is not a number") from None
+
+
+def plain_item(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A DynamoDB item (name -> AttributeValue) as a plain dict; None stays None."""
+    if image is None:
+        return None
+    if not isinstance(image, Mapping):
+        raise UnsupportedEvent(f"a DynamoDB image must be an object, got {type(image).__name__}")
+    return {k: _plain(v) for k, v in image.items()}
+
+
+_CHANGE = {"INSERT": "created", "MODIFY": "updated", "REMOVE": "deleted"}
+
+
+def dynamodb_record(rec: Mapping[str, Any], names: Names) -> RecordChanged:
+    kind = _CHANGE.get(rec.get("eventName"))  # type: ignore[arg-type]
+    if kind is None:
+        raise _bad("DynamoDB stream record", rec, f"eventName {rec.get('eventName')!r}")
+    d = rec.get("dynamodb")
+    if not isinstance(d, Mapping) or not d.get("Keys"):
+        raise _bad("DynamoDB stream record", rec, "no dynamodb.Keys")
+    return RecordChanged(_text(rec.get("eventID"), "DynamoDB eventID"), names.logical(rec.get("eventSourceARN")),
+                         plain_item(d["Keys"]), kind, plain_item(d.get("OldImage")),  # type: ignore[arg-type]
+                         plain_item(d.get("NewImage")), _epoch(d.get("ApproximateCreationDateTime"), 1))
+
+
+def kinesis_record(rec: Mapping[str, Any], names: Names) -> Message:
+    k = rec.get("kinesis")
+    if not isinstance(k, Mapping) or "data" not in k:
+        raise _bad("Kinesis record", rec, "no kinesis.data")
+    ident = rec.get("eventID") or f"{k.get('partitionKey')}:{k.get('sequenceNumber')}"
+    return Message(_text(ident, "Kinesis eventID"), _b64(k["data"], "Kinesis data"),
+                   names.logical(rec.get("eventSourceARN")), EMPTY, 1, k.get("partitionKey") or None,
+                   _epoch(k.get("approximateArrivalTimestamp"), 1))
+
+
+# --------------------------------------------------------------------------- EventBridge, schedules
+
+
+def eventbridge(raw: Mapping[str, Any], names: Names) -> AnyEvent:
+    """EventBridge: S3 object events, scheduled events (-> Tick), anything else (-> Event)."""
+    ident = _text(raw.get("id"), "EventBridge id")
+    kind, source, detail = raw.get("detail-type"), raw.get("source"), raw.get("detail")
+    time = _time(raw.get("time"))
+    if source == "aws.s3" and kind in ("Object Created", "Object Deleted"):
+        try:
+            bucket = _text(detail["bucket"]["name"], "S3 bucket name")
+            obj = detail["object"]
+            key = unquote_plus(_text(obj["key"], "S3 object key"))
+        except (KeyError, TypeError) as e:
+            raise _bad("S3 EventBridge event", raw, f"missing detail {e}") from None
+        return _object_event(kind == "Object Created", bucket, key, obj.get("sequencer"), ident, time,
+                             obj.get("size"), obj.get("etag"), obj.get("version-id"), names)
+    if source == "aws.events" and kind == "Scheduled Event":
+        resources = raw.get("resources") or []
+        rule = resources[0] if resources and isinstance(resources[0], str) else None
+        return Tick(ident, names.logical(rule), time)
+    try:
+        return Event(type=_text(kind, "EventBridge detail-type"), source=_text(source, "EventBridge source"),
+                     data=detail, id=ident, time=time, subject=None, datacontenttype="application/json")
+    except (TypeError, ValueError) as e:
+        raise _bad("EventBridge event", raw, str(e)) from None
+
+
+def scheduler_input(raw: Mapping[str, Any], names: Names, request_id: str | None) -> Tick:
+    """Our EventBridge Scheduler input (``env.SCHEDULER_INPUT``), context attributes filled in."""
+    schedule = _text(raw.get("schedule"), "scheduler input 'schedule'")
+    when = raw.get("time")
+    filled = isinstance(when, str) and when and not when.startswith("<aws.")
+    arn = raw.get("arn") if isinstance(raw.get("arn"), str) and not raw["arn"].startswith("<aws.") else schedule
+    ident = f"{arn}@{when}" if filled else (request_id or raw.get("execution") or f"{schedule}@{now().isoformat()}")
+    return Tick(ident, schedule, _time(when) if filled else now())
+
+
+def scheduler_attempt(raw: Mapping[str, Any]) -> int:
+    value = raw.get("attempt")
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) > 0 else 1
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def _cookies(header: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in (header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            out.setdefault(name, value)
+    return out
+
+
+def _body(raw: Mapping[str, Any]) -> bytes:
+    body = raw.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise _bad("HTTP event", raw, f"body must be a string, got {type(body).__name__}")
+    return _b64(body, "HTTP body (isBase64Encoded)") if raw.get("isBase64Encoded") else body.encode()
+
+
+def _str_values(raw: Any) -> dict[str, str]:
+    return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, Mapping) else {}
+
+
+def http_v1(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
+    """API Gateway REST API (payload 1.0): prefers the multi-value forms when present."""
+    rc = raw.get("requestContext") or {}
+    method = raw.get("httpMethod") or rc.get("httpMethod")
+    mvh = raw.get("multiValueHeaders")
+    if isinstance(mvh, Mapping) and mvh:
+        headers = [(k, v) for k, vs in mvh.items() for v in (vs or ()) if isinstance(v, str)]
+    else:
+        headers = list(_str_values(raw.get("headers")).items())
+    mvq = raw.get("multiValueQueryStringParameters")
+    if isinstance(mvq, Mapping) and mvq:
+        query = {k: tuple(v for v in vs if isinstance(v, str)) for k, vs in mvq.items() if vs}
+    else:
+        query = {k: (v,) for k, v in _str_values(raw.get("queryStringParameters")).items()}
+    resource = raw.get("resource")
+    cookie = next((v for k, v in headers if k.lower() == "cookie"), None)
+    ident = rc.get("requestId") or request_id
+    try:
+        return HttpRequest(_text(ident, "requestContext.requestId"), _text(method, "httpMethod"),
+                           raw.get("path") or rc.get("path") or "/", Headers(headers), query, _body(raw),
+                           _str_values(raw.get("pathParameters")), _cookies(cookie),
+                           (rc.get("identity") or {}).get("sourceIp"),
+                           f"{method.upper()} {resource}" if isinstance(resource, str) and resource else None,
+                           _epoch(rc.get("requestTimeEpoch"), 1000))
+    except (TypeError, ValueError) as e:
+        raise _bad("API Gateway REST event", raw, str(e)) from None
+
+
+def http_v2(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
+    """HTTP API (payload 2.0) and Lambda Function URLs (same shape, routeKey ``$default``)."""
+    rc = raw.get("requestContext") or {}
+    http = rc.get("http") or {}
+    query: dict[str, list[str]] = {}
+    for k, v in parse_qsl(raw.get("rawQueryString") or "", keep_blank_values=True):
+        query.setdefault(k, []).append(v)
+    if not query and isinstance(raw.get("queryStringParameters"), Mapping):
+        query = {k: [v] for k, v in _str_values(raw["queryStringParameters"]).items()}
+    cookies: dict[str, str] = {}
+    for c in raw.get("cookies") or ():
+        name, sep, value = c.partition("=")
+        if sep:
+            cookies.setdefault(name.strip(), value)
+    route = raw.get("routeKey")
+    try:
+        return HttpRequest(_text(rc.get("requestId") or request_id, "requestContext.requestId"),
+                           _text(http.get("method"), "requestContext.http.method"),
+                           raw.get("rawPath") or http.get("path") or "/", _str_values(raw.get("headers")),
+                           query, _body(raw), _str_values(raw.get("pathParameters")), cookies,
+                           http.get("sourceIp"), route if route and route != "$default" else None,
+                           _epoch(rc.get("timeEpoch"), 1000))
+    except (TypeError, ValueError) as e:
+        raise _bad("HTTP API event", raw, str(e)) from None
+
+
+def http_flavour(raw: Mapping[str, Any]) -> str:
+    """"v1" (REST API) or "v2" (HTTP API, Function URL): which response shape the caller expects."""
+    return "v1" if "httpMethod" in raw else "v2"
+
+
+def http_result(response: HttpResponse, flavour: str = "v2") -> dict[str, Any]:
+    """An HttpResponse in the shape API Gateway / Function URLs expect; binary bodies base64."""
+    text = response.is_text
+    try:
+        body = response.body.decode() if text else base64.b64encode(response.body).decode()
+    except UnicodeDecodeError:
+        text, body = False, base64.b64encode(response.body).decode()
+    out: dict[str, Any] = {"statusCode": response.status, "headers": dict(response.headers),
+                           "body": body, "isBase64Encoded": not text}
+    if response.cookies:
+        if flavour == "v1":
+            out["multiValueHeaders"] = {"Set-Cookie": list(response.cookies)}
+        else:
+            out["cookies"] = list(response.cookies)
+    return out
+
+
+def batch_result(failed: list[str]) -> dict[str, Any]:
+    """``ReportBatchItemFailures``: only the items to retry."""
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+
+
+# --------------------------------------------------------------------------- dispatch
+
+RecordMapper = Callable[[Mapping[str, Any], Names], Any]
+_RECORD_SOURCES: dict[str, tuple[str, RecordMapper]] = {
+    "aws:sqs": ("sqs", sqs_record),
+    "aws:s3": ("s3", lambda r, n: [s3_record(r, n)]),
+    "aws:sns": ("sns", lambda r, n: [sns_message(r.get("Sns"), n)]),
+    "aws:dynamodb": ("dynamodb", lambda r, n: [dynamodb_record(r, n)]),
+    "aws:kinesis": ("kinesis", lambda r, n: [kinesis_record(r, n)]),
+}
+BATCH_SOURCES = frozenset({"sqs", "dynamodb", "kinesis"})  # ReportBatchItemFailures
+
+
+def classify(raw: Any) -> str:
+    """Which Lambda source sent ``raw``: sqs, s3, sns, dynamodb, kinesis, http-v1, http-v2,
+    eventbridge, scheduler or cloudevent. Anything else is ``UnsupportedEvent`` naming what it saw."""
+    if not isinstance(raw, Mapping):
+        raise UnsupportedEvent(f"a Lambda event must be a JSON object, got {type(raw).__name__} {raw!r:.60}")
+    records = raw.get("Records")
+    if records is not None:
+        if not isinstance(records, list) or not records or not isinstance(records[0], Mapping):
+            raise _bad("Lambda event", raw, "'Records' must be a non-empty list of objects")
+        first = records[0]
+        source = first.get("eventSource") or first.get("EventSource")
+        hit = _RECORD_SOURCES.get(source)  # type: ignore[arg-type]
+        if hit is None:
+            raise UnsupportedEvent(f"unsupported Lambda event: Records[0] has eventSource {source!r} "
+                                   f"(keys {sorted(first)[:12]})")
+        return hit[0]
+    if "requestContext" in raw:
+        if "httpMethod" in raw:
+            return "http-v1"
+        if raw.get("version") == "2.0" or "rawPath" in raw:
+            return "http-v2"
+    if "detail-type" in raw and "source" in raw:
+        return "eventbridge"  # "version" is optional: events put by some tools lack it
+    if "specversion" in raw:
+        return "cloudevent"
+    if isinstance(raw.get("schedule"), str):
+        return "scheduler"
+    raise UnsupportedEvent(f"unsupported Lambda event with top-level keys {sorted(raw)[:12]}"
+                           f"{' and eventSource ' + repr(raw.get('eventSource')) if 'eventSource' in raw else ''}")
+
+
+def items(raw: Mapping[str, Any], kind: str, names: Names) -> Iterator[tuple[Mapping[str, Any], Any]]:
+    """(record, mapper) pairs of a ``Records`` event, for per-record delivery."""
+    mapper = next(m for k, m in _RECORD_SOURCES.values() if k == kind)
+    for rec in raw["Records"]:
+        yield rec, mapper
+
+
+def to_events(raw: Any, *, names: Names | None = None, request_id: str | None = None) -> list[AnyEvent]:
+    """The normalized events in a raw Lambda event (DESIGN §4).
+
+    ``names`` maps physical to logical names (default: ``PORTSIDE_RESOURCES``); ``request_id``
+    (Lambda's ``context.aws_request_id``) is the id of events that carry none of their own.
+    """
+    names = names or default_names()
+    kind = classify(raw)
+    if kind == "sqs":
+        out: list[AnyEvent] = []
+        for rec in raw["Records"]:
+            if not isinstance(rec, Mapping):
+                raise _bad("SQS event", raw, "every record must be an object")
+            out += sqs_record(rec, names)
+        return out
+    if kind in ("s3", "sns", "dynamodb", "kinesis"):
+        mapper = _RECORD_SOURCES["aws:" + kind][1]
+        return [e for rec in _records(raw, f"{kind} event") for e in mapper(rec, names)]
+    return [single(raw, kind, names, request_id)]
+
+
+def single(raw: Mapping[str, Any], kind: str, names: Names, request_id: str | None = None) -> AnyEvent:
+    """The one event of a non-batch source."""
+    if kind == "http-v1":
+        return http_v1(raw, request_id)
+    if kind == "http-v2":
+        return http_v2(raw, request_id)
+    if kind == "eventbridge":
+        return eventbridge(raw, names)
+    if kind == "scheduler":
+        return scheduler_input(raw, names, request_id)
+    if kind == "cloudevent":
+        return Event.from_dict(raw)
+    raise UnsupportedEvent(f"{kind} events come in Records")

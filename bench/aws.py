@@ -1,0 +1,121 @@
+"""AWS adapter budgets (issue 3): per-event overhead and cold start, as ratios measured in one run.
+
+    .venv/bin/python -m bench.aws              # both
+    .venv/bin/python -m bench.aws overhead     # to_events + .json() vs json.loads
+    .venv/bin/python -m bench.aws coldstart    # import adapters.aws vs a bare interpreter
+
+Overhead: an SQS batch of 10 JSON messages shaped exactly as Lambda delivers them (receipt
+handles, md5s, system attributes, the traceparent/correlationid message attributes portside
+sends). Two ratios:
+  * mapping   = to_events(event) + .json() of each body   /  json.loads(each body)
+                + json.loads(event text)   (the issue's figure: the event is already a dict)
+  * end to end = json.loads(event text) + to_events + .json()  /  json.loads(event text) +
+                json.loads(each body)      (what a Lambda invocation pays: the runtime parses
+                the event text before any adapter runs)
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+import uuid
+
+from adapters.aws import Names, to_events
+from bench.startup import compare
+
+
+def sqs_event(n: int = 10) -> str:
+    """The text Lambda's runtime receives for a batch of ``n`` portside-sent JSON messages."""
+    records = []
+    for i in range(n):
+        body = json.dumps({"order_id": f"o-{1000 + i}", "customer": {"id": f"c-{i}", "email": f"user{i}@example.com"},
+                           "items": [{"sku": "SKU-1", "qty": 2, "price": 9.99}, {"sku": "SKU-7", "qty": 1, "price": 24.5}],
+                           "total": 44.48, "currency": "EUR", "placed_at": "2026-11-22T20:01:02.123Z"})
+        records.append({
+            "messageId": str(uuid.UUID(int=i + 1)),
+            "receiptHandle": "AQEB" + "x7Kp9Qm2" * 40,
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1", "AWSTraceHeader": "Root=1-6740e5a1-5f1c2d3e4f5a6b7c8d9e0f1a;"
+                           "Parent=53995c3f42cd8ad8;Sampled=1", "SentTimestamp": str(1763841662123 + i),
+                           "SenderId": "AROAXXXXXXXXXXXXXXXXX:shop-dev-place-order",
+                           "ApproximateFirstReceiveTimestamp": str(1763841662130 + i)},
+            "messageAttributes": {
+                "traceparent": {"stringValue": f"00-{uuid.UUID(int=i).hex}-{'%016x' % (i + 1)}-01",
+                                "stringListValues": [], "binaryListValues": [], "dataType": "String"},
+                "correlationid": {"stringValue": str(uuid.UUID(int=1000 + i)), "stringListValues": [],
+                                  "binaryListValues": [], "dataType": "String"}},
+            "md5OfMessageAttributes": "2d2f1a4f3e5c6b7a8d9e0f1a2b3c4d5e",
+            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:shop-dev-orders",
+            "awsRegion": "eu-west-1",
+        })
+    return json.dumps({"Records": records})
+
+
+def _best(fn, repeat: int = 15, number: int = 2000) -> float:
+    """Microseconds per call: the median of ``repeat`` timings of ``number`` calls."""
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - t) / number * 1e6)
+    return statistics.median(runs)
+
+
+def overhead() -> None:
+    text = sqs_event()
+    raw = json.loads(text)
+    bodies = [r["body"] for r in raw["Records"]]
+    names = Names({"orders": "https://sqs.eu-west-1.amazonaws.com/123456789012/shop-dev-orders"})
+    loads = json.loads
+
+    def baseline_event() -> None:
+        loads(text)
+
+    def baseline_bodies() -> None:
+        for b in bodies:
+            loads(b)
+
+    def adapter() -> None:
+        for m in to_events(raw, names=names):
+            m.json()
+
+    def end_to_end() -> None:
+        for m in to_events(loads(text), names=names):
+            m.json()
+
+    def baseline_all() -> None:
+        loads(text)
+        for b in bodies:
+            loads(b)
+
+    assert len(to_events(raw, names=names)) == 10
+    ev, bo, ad, e2e, base = (_best(f) for f in (baseline_event, baseline_bodies, adapter, end_to_end, baseline_all))
+    print(f"SQS batch of 10 JSON messages, event text {len(text)} bytes (median µs per batch)")
+    print(f"  json.loads(event text)                  {ev:8.1f} µs")
+    print(f"  json.loads(10 bodies)                   {bo:8.1f} µs")
+    print(f"  baseline: both                          {base:8.1f} µs   1.00x")
+    print(f"  to_events(dict) + .json() x10           {ad:8.1f} µs   {ad / base:4.2f}x  (issue budget 1.2x)")
+    print(f"  json.loads + to_events + .json() x10    {e2e:8.1f} µs   {e2e / base:4.2f}x  (end to end)")
+    print(f"  to_events alone, per message            {(ad - bo) / 10:8.2f} µs")
+
+
+def coldstart() -> None:
+    code = "import adapters.aws, sys; assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"
+    medians = compare({"import portside": "import portside", "import adapters.aws": code})
+    base = medians.pop("baseline")
+    print("cold start, fresh interpreters (median ms)")
+    print(f"  bare interpreter                        {base:8.1f} ms   1.00x")
+    for name, ms in medians.items():
+        print(f"  {name:<38} {ms:8.1f} ms   {ms / base:4.2f}x  (+{ms - base:.1f} ms)")
+    print("  boto3/botocore imported by `import adapters.aws`: no (asserted)")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["overhead", "coldstart"]
+    for name in which:
+        {"overhead": overhead, "coldstart": coldstart}[name]()
