@@ -1,0 +1,228 @@
+"""Local ports: buckets are directories, queues/topics/tables are rows in the SQLite store.
+
+Every write that fires a trigger (an object put, a send, a publish) commits the event's
+deliveries in the same transaction as the write's own record, so an accepted write
+always reaches its handlers, even across a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
+
+from adapters.local import codec
+from adapters.local.store import dumps_item
+from portside.errors import NotFound
+from portside.events import Message, ObjectCreated, ObjectDeleted
+from portside.resources import (
+    Bucket,
+    ObjectCreatedTrigger,
+    ObjectDeletedTrigger,
+    Queue,
+    Table,
+    Topic,
+    TopicTrigger,
+)
+
+if TYPE_CHECKING:
+    from adapters.local.runtime import LocalCloud
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def check_key(key: object) -> str:
+    """Object keys become paths: refuse the ones that would escape the bucket's directory."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"object key must be a non-empty str, got {key!r}")
+    parts = key.split("/")
+    if key.startswith("/") or key.endswith("/") or "\0" in key or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"object key {key!r} cannot be stored as a file: no leading or trailing '/', "
+                         "no empty, '.' or '..' segments")
+    return key
+
+
+class LocalBucket:
+    def __init__(self, cloud: LocalCloud, resource: Bucket) -> None:
+        self.cloud, self.resource = cloud, resource
+        self.root = cloud.store.dir / "buckets" / resource.name
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFound(f"bucket {self.resource.name!r} has no object {key!r}") from None
+
+    def exists(self, key: str) -> bool:
+        return bool(self.cloud.store.read("SELECT 1 FROM objects WHERE bucket=? AND key=?",
+                                          (self.resource.name, check_key(key))))
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        rows = self.cloud.store.read("SELECT key FROM objects WHERE bucket=? AND substr(key, 1, ?)=? ORDER BY key",
+                                     (self.resource.name, len(prefix), prefix))
+        return iter([r[0] for r in rows])
+
+    def signed_url(self, key: str, expires: int = 3600) -> str:
+        """A URL the running local server answers until ``expires`` seconds from now (HMAC-signed)."""
+        until = int(time.time()) + int(expires)
+        sig = sign(self.cloud.secret, self.resource.name, check_key(key), until)
+        base = self.cloud.url or "http://127.0.0.1"
+        return f"{base}/_portside/objects/{self.resource.name}/{quote(key)}?expires={until}&signature={sig}"
+
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str | None = None,
+            metadata: dict[str, str] | None = None) -> None:
+        path = self.path(key)
+        body = data if isinstance(data, bytes) else bytes(data) if isinstance(data, bytearray) else data.read()
+        etag = hashlib.md5(body).hexdigest()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{new_id()}.tmp")
+            tmp.write_bytes(body)
+            os.replace(tmp, path)
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as e:
+            raise ValueError(f"object key {key!r} collides with another object's path in bucket "
+                             f"{self.resource.name!r} ({e.strerror}): a key cannot be both an object and a "
+                             "'folder' on the local target") from None
+        now = time.time()
+        event = ObjectCreated(new_id(), self.resource.name, key, self.cloud.now(), len(body), etag, content_type)
+        with self.cloud.store.tx() as db:
+            db.execute("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?)",
+                       (self.resource.name, key, len(body), etag, content_type, json.dumps(metadata or {}), now))
+            fired = self._fire(db, ObjectCreatedTrigger, key, event)
+        if fired:
+            self.cloud.store.notify()
+
+    def delete(self, key: str) -> None:
+        path = self.path(key)
+        existed = self.exists(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        if not existed:
+            return
+        event = ObjectDeleted(new_id(), self.resource.name, key, self.cloud.now())
+        with self.cloud.store.tx() as db:
+            db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (self.resource.name, key))
+            fired = self._fire(db, ObjectDeletedTrigger, key, event)
+        if fired:
+            self.cloud.store.notify()
+
+    def _fire(self, db: Any, kind: type, key: str, event: Any) -> bool:
+        text, fired = None, False
+        for fn in self.cloud.app.consumers(self.resource):
+            if type(fn.trigger) is kind and fn.trigger.matches(key):
+                text = text or codec.dump(event)
+                self.cloud.store.add(db, fn.name, f"bucket {self.resource.name}", text, time.time())
+                fired = True
+        return fired
+
+
+def sign(secret: bytes, bucket: str, key: str, until: int) -> str:
+    return hmac.new(secret, f"{bucket}\n{key}\n{until}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class LocalQueue:
+    def __init__(self, cloud: LocalCloud, resource: Queue) -> None:
+        self.cloud, self.resource = cloud, resource
+        self.source = f"queue {resource.name}"
+
+    def send(self, body: bytes, attributes: dict[str, str], delay: int = 0,
+             ordering_key: str | None = None) -> str:
+        message = Message(new_id(), body, self.resource.name, attributes, 1, ordering_key, self.cloud.now())
+        text = codec.dump(message)
+        consumers = [f.name for f in self.cloud.app.consumers(self.resource)] or [""]
+        with self.cloud.store.tx() as db:
+            for fn in consumers:
+                self.cloud.store.add(db, fn, self.source, text, time.time() + delay)
+        self.cloud.store.notify()
+        return message.id
+
+
+class LocalTopic:
+    def __init__(self, cloud: LocalCloud, resource: Topic) -> None:
+        self.cloud, self.resource = cloud, resource
+        self.source = f"topic {resource.name}"
+
+    def publish(self, body: bytes, attributes: dict[str, str], ordering_key: str | None = None) -> str:
+        """One delivery per matching subscription, committed before this returns."""
+        message = Message(new_id(), body, self.resource.name, attributes, 1, ordering_key, self.cloud.now())
+        subscribers = [f.name for f in self.cloud.app.consumers(self.resource)
+                       if isinstance(f.trigger, TopicTrigger) and f.trigger.matches(attributes)]
+        if subscribers:
+            text = codec.dump(message)
+            with self.cloud.store.tx() as db:
+                for fn in subscribers:
+                    self.cloud.store.add(db, fn, self.source, text, time.time())
+            self.cloud.store.notify()
+        return message.id
+
+
+class LocalTable:
+    """Items as JSON text keyed by (table, partition JSON, sort JSON)."""
+
+    def __init__(self, cloud: LocalCloud, resource: Table) -> None:
+        self.cloud, self.resource = cloud, resource
+
+    def _key(self, key: dict[str, Any]) -> tuple[str, str, str]:
+        t = self.resource
+        try:
+            pk = json.dumps(key[t.key], separators=(",", ":"))
+            sk = json.dumps(key[t.sort_key], separators=(",", ":")) if t.sort_key else ""
+        except KeyError as e:
+            raise ValueError(f"table {t.name!r} needs key field {e.args[0]!r}") from None
+        return t.name, pk, sk
+
+    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        rows = self.cloud.store.read("SELECT item FROM items WHERE tbl=? AND pk=? AND sk=?", self._key(key))
+        return json.loads(rows[0][0]) if rows else None
+
+    def put(self, item: dict[str, Any]) -> None:
+        text = dumps_item(item, self.resource.name)
+        with self.cloud.store.tx() as db:
+            db.execute("INSERT OR REPLACE INTO items VALUES (?,?,?,?)", (*self._key(item), text))
+
+    def put_if_absent(self, item: dict[str, Any]) -> bool:
+        text = dumps_item(item, self.resource.name)
+        with self.cloud.store.tx() as db:
+            return db.execute("INSERT OR IGNORE INTO items VALUES (?,?,?,?)", (*self._key(item), text)).rowcount == 1
+
+    def update(self, key: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        k = self._key(key)
+        with self.cloud.store.tx() as db:
+            row = db.execute("SELECT item FROM items WHERE tbl=? AND pk=? AND sk=?", k).fetchone()
+            if row is None:
+                raise NotFound(f"table {self.resource.name!r} has no item {key!r}")
+            updated = {**json.loads(row[0]), **changes, **key}
+            db.execute("UPDATE items SET item=? WHERE tbl=? AND pk=? AND sk=?",
+                       (dumps_item(updated, self.resource.name), *k))
+        return updated
+
+    def delete(self, key: dict[str, Any]) -> None:
+        with self.cloud.store.tx() as db:
+            db.execute("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", self._key(key))
+
+    def query(self, partition: Any, limit: int | None = None) -> list[dict[str, Any]]:
+        t = self.resource
+        rows = self.cloud.store.read("SELECT item FROM items WHERE tbl=? AND pk=?",
+                                     (t.name, json.dumps(partition, separators=(",", ":"))))
+        items = [json.loads(r[0]) for r in rows]
+        if t.sort_key is not None:
+            items.sort(key=lambda i: (str(type(i.get(t.sort_key))), i.get(t.sort_key)))
+        return items[:limit] if limit is not None else items
+
+    def scan(self) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self.cloud.store.read("SELECT item FROM items WHERE tbl=?",
+                                                                 (self.resource.name,))]

@@ -1,0 +1,395 @@
+"""LocalCloud: the app's declarations running on one machine, durably (DESIGN §8, "local").
+
+- a dispatcher leases due deliveries from SQLite and hands them to a worker pool, so a
+  slow handler holds one worker, not the whole runtime; each function gets at most
+  ``concurrency`` (default: half the pool) batches at a time;
+- every outcome goes through ``portside.delivery`` (``invoke`` / ``decide`` / ``DeadLetter``):
+  retries become a later ``visible_at``, dead letters a row with the error, in one commit;
+- schedules fire on a timer (rate, or cron); HTTP routes are served on 127.0.0.1.
+
+Without ``start()`` a LocalCloud is a client of the data directory: ``send``, ``publish``,
+``upload``, ``tick``, ``emit`` and the dead-letter commands write to the same SQLite file,
+and the running runtime (or the next one) delivers what they queued.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from adapters.local import codec
+from adapters.local.errors import LocalError
+from adapters.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
+from adapters.local.store import Delivery, Store
+from portside.app import App, Function, load_app
+from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke
+from portside.events import AnyEvent, Message, Tick
+from portside.resources import (
+    Bucket,
+    HttpTrigger,
+    Queue,
+    QueueTrigger,
+    Resource,
+    Schedule,
+    Table,
+    Topic,
+    encode_body,
+    event_attributes,
+)
+
+log = logging.getLogger("portside.local")
+RUNTIME_FILE = "runtime.json"
+LOCK_FILE = "runtime.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One finished invocation, for ``portside dev``'s live line."""
+
+    source: str
+    function: str
+    outcome: Outcome
+    decision: Decision | None  # None for HTTP (answered, never retried)
+    status: int | None = None  # HTTP status
+
+
+class LocalCloud:
+    """A target built from an ``App`` over a data directory (default ``./.portside``)."""
+
+    name = "local"
+
+    def __init__(self, app: App | str = "handlers.app:app", data_dir: str | os.PathLike[str] = ".portside", *,
+                 workers: int = 8, on_report: Callable[[Report], None] | None = None,
+                 poll: float = 0.05) -> None:
+        self.app = load_app(app) if isinstance(app, str) else app
+        self.store = Store(data_dir)
+        self.workers = max(1, workers)
+        self.on_report = on_report
+        self.poll = poll
+        self.url: str | None = None
+        self._ports: dict[str, Any] = {}
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._inflight: dict[str, int] = {}
+        self._count_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._server: Any = None
+        self.store.on_commit = self._wake.set
+        secret_file = self.store.dir / "secret"
+        if not secret_file.exists():
+            secret_file.write_bytes(secrets.token_bytes(32))
+        self.secret = secret_file.read_bytes()
+        self._consumers = [f for f in self.app.functions.values() if not isinstance(f.trigger, HttpTrigger)]
+
+    # -- the Target protocol --
+    def port(self, resource: Resource) -> Any:
+        port = self._ports.get(resource.name)
+        if port is None:
+            kinds = {Bucket: LocalBucket, Queue: LocalQueue, Topic: LocalTopic, Table: LocalTable}
+            make = next((p for k, p in kinds.items() if isinstance(resource, k)), None)
+            if make is None:
+                raise TypeError(f"{resource!r} has no port: handlers reach it through its trigger")
+            port = self._ports[resource.name] = make(self, resource)
+        return port
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    # -- acting on the app from outside (CLI, tests) --
+    def _typed(self, name: str, kind: type[Resource]) -> Any:
+        resource = self.app.resource(name)
+        if not isinstance(resource, kind):
+            raise LocalError(f"{name!r} is a {resource.kind}, not a {kind.kind}")
+        return resource
+
+    def bucket(self, name: str) -> LocalBucket:
+        return self.port(self._typed(name, Bucket))
+
+    def table(self, name: str) -> LocalTable:
+        return self.port(self._typed(name, Table))
+
+    def send(self, queue: str, body: Any, attributes: dict[str, str] | None = None, delay: int = 0) -> str:
+        return self.port(self._typed(queue, Queue)).send(encode_body(body), event_attributes(body, attributes),
+                                                         delay, None)
+
+    def publish(self, topic: str, message: Any, attributes: dict[str, str] | None = None) -> str:
+        return self.port(self._typed(topic, Topic)).publish(encode_body(message),
+                                                            event_attributes(message, attributes), None)
+
+    def upload(self, bucket: str, key: str, data: bytes | str, content_type: str | None = None) -> None:
+        self.bucket(bucket).put(key, data.encode() if isinstance(data, str) else data, content_type, {})
+
+    def tick(self, schedule: str) -> int:
+        """Fire a schedule now; returns how many functions it reaches."""
+        return self._fire_schedule(self._typed(schedule, Schedule), time.time())
+
+    def emit(self, function: str, event: AnyEvent) -> None:
+        """Queue any normalized event for one function (delivered with its trigger's rules)."""
+        fn = self.app.get_function(function)
+        if isinstance(fn.trigger, HttpTrigger):
+            raise LocalError(f"function {function!r} serves HTTP: call it with `portside invoke`")
+        with self.store.tx() as db:
+            self.store.add(db, fn.name, "emit", codec.dump(event), time.time())
+        self.store.notify()
+
+    def items(self, table: str) -> list[dict[str, Any]]:
+        return self.table(table).scan()
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        port = self.bucket(bucket)
+        return {k: port.get(k) for k in port.list()}
+
+    def dead_letters(self, function: str | None = None) -> list[DeadLetter]:
+        return [DeadLetter(r.function, codec.load(r.event), r.error_type, r.error, r.attempts)
+                for r in self.store.dead_letters(function)]
+
+    def redrive(self, seqs: list[int] | None = None, function: str | None = None) -> int:
+        return self.store.redrive(seqs, function)
+
+    # -- running --
+    def start(self, port: int | None = 0, *, http: bool = True) -> LocalCloud:
+        """Take the data dir, release leases left by a crashed run, start workers, timer and HTTP."""
+        for fn in self.app.functions.values():
+            fn.load()  # a handler module that does not import fails here, before anything listens
+        for schedule in self.app.of_kind(Schedule):
+            self._next_fire(schedule, time.time())  # a cron the local evaluator cannot read fails here
+        self._take_lock()
+        released = self.store.release_leases()
+        if released:
+            log.warning("redelivering %d event(s) that a previous run had in flight", released)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="portside-worker")
+        if http:
+            from adapters.local.http import serve
+
+            self._server = serve(self, port or 0)
+            self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+            self._spawn(self._server.serve_forever, "portside-http")
+        self._write_runtime_file()
+        self._spawn(self._dispatch, "portside-dispatch")
+        if any(isinstance(r, Schedule) and any(self.app.consumers(r)) for r in self.app.resources.values()):
+            self._spawn(self._timer, "portside-timer")
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        try:
+            (self.store.dir / RUNTIME_FILE).unlink()
+        except FileNotFoundError:
+            pass
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+        self.store.close()
+
+    def __enter__(self) -> LocalCloud:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_until_idle(self, timeout: float = 10.0) -> None:
+        """Block until nothing is pending or in flight (tests, benchmarks)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            due = self.store.read("SELECT COUNT(*) FROM deliveries WHERE function != ''")[0][0]
+            if not due and not any(self._inflight.values()):
+                return
+            time.sleep(0.01)
+        raise TimeoutError(f"still busy after {timeout}s")
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _take_lock(self) -> None:
+        path = self.store.dir / LOCK_FILE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            holder = _runtime_info(self.store.dir) or {}
+            raise LocalError(f"another portside runtime (pid {holder.get('pid', '?')}) is running on data dir "
+                             f"{str(self.store.dir)!r}: stop it, or pass a different --data-dir") from None
+        self._lock_fd = fd
+
+    def _write_runtime_file(self) -> None:
+        info = {"pid": os.getpid(), "url": self.url, "app": self.app.name, "started": time.time()}
+        tmp = self.store.dir / f".{RUNTIME_FILE}.tmp"
+        tmp.write_text(json.dumps(info))
+        os.replace(tmp, self.store.dir / RUNTIME_FILE)
+
+    # -- the dispatcher: lease due deliveries, run them on the pool --
+    def _capacity(self, fn: Function) -> int:
+        return fn.concurrency or max(1, self.workers // 2)
+
+    def _dispatch(self) -> None:
+        assert self._pool is not None
+        while not self._stopping.is_set():
+            self._wake.clear()
+            now = time.time()
+            started = 0
+            next_due = self.store.next_due()
+            if next_due is not None and next_due <= now:
+                for fn in self._consumers:
+                    free = self._capacity(fn) - self._inflight.get(fn.name, 0)
+                    if free <= 0:
+                        continue
+                    size = fn.trigger.batch_size if isinstance(fn.trigger, QueueTrigger) else 1
+                    for _ in range(free):
+                        seqs = self.store.due(fn.name, now, size)
+                        if not seqs:
+                            break
+                        batch = self.store.lease(seqs, now, self._visibility(fn))
+                        if not batch:
+                            break
+                        with self._count_lock:
+                            self._inflight[fn.name] = self._inflight.get(fn.name, 0) + 1
+                        self._pool.submit(self._run, fn, batch)
+                        started += 1
+            if started:
+                continue
+            wait = self.poll
+            if next_due is not None and next_due > now:
+                wait = min(wait, max(0.0, next_due - now))
+            self._wake.wait(wait)
+
+    @staticmethod
+    def _visibility(fn: Function) -> float:
+        """How long a leased event stays hidden: SQS's advice, 6x the function timeout."""
+        return 6.0 * fn.timeout
+
+    def _run(self, fn: Function, batch: list[Delivery]) -> None:
+        try:
+            settled: list[tuple[Delivery, Outcome, Decision]] = []
+            for d in batch:
+                try:
+                    event = codec.load(d.event)
+                except Exception as e:  # noqa: BLE001 - an unreadable row is dead-lettered, not lost
+                    outcome = Outcome(Message(f"row-{d.seq}", d.event.encode(), d.source), d.receives, None, e)
+                    settled.append((d, outcome, decide(fn, outcome)))
+                    continue
+                if isinstance(event, Message) and event.attempt != d.receives:
+                    event = replace(event, attempt=d.receives)
+                outcome = invoke(fn, self, event, d.receives)
+                settled.append((d, outcome, decide(fn, outcome)))
+            self._settle(fn, settled)
+        except Exception:  # noqa: BLE001 - the leases expire and the events come back
+            log.exception("settling a batch of %s failed; its events will be redelivered", fn.name)
+        finally:
+            with self._count_lock:
+                self._inflight[fn.name] -= 1
+            self._wake.set()
+
+    def _settle(self, fn: Function, settled: list[tuple[Delivery, Outcome, Decision]]) -> None:
+        now = time.time()
+        with self.store.tx() as db:
+            for d, outcome, decision in settled:
+                if decision.action is Action.RETRY:
+                    db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=?", (now + decision.delay, d.seq))
+                    continue
+                if decision.action is Action.DEAD_LETTER:
+                    dl = DeadLetter.of(fn, outcome)
+                    db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
+                               "VALUES (?,?,?,?,?,?,?)",
+                               (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
+                db.execute("DELETE FROM deliveries WHERE seq=?", (d.seq,))
+        if self.on_report is not None:
+            for d, outcome, decision in settled:
+                self._report(Report(d.source, fn.name, outcome, decision))
+
+    def _report(self, report: Report) -> None:
+        if self.on_report is not None:
+            try:
+                self.on_report(report)
+            except Exception:  # noqa: BLE001 - a broken printer must not stop delivery
+                log.exception("on_report failed")
+
+    # -- schedules --
+    def _fire_schedule(self, schedule: Schedule, at: float) -> int:
+        tick = Tick(f"{schedule.name}-{int(at)}", schedule.name, datetime.fromtimestamp(at, timezone.utc))
+        text = codec.dump(tick)
+        fns = list(self.app.consumers(schedule))
+        with self.store.tx() as db:
+            for fn in fns:
+                self.store.add(db, fn.name, f"schedule {schedule.name}", text, time.time())
+            db.execute("INSERT OR REPLACE INTO schedules VALUES (?,?)", (schedule.name, at))
+        self.store.notify()
+        return len(fns)
+
+    def _next_fire(self, schedule: Schedule, last: float) -> float:
+        if schedule.every_seconds is not None:
+            return last + schedule.every_seconds
+        from adapters.local.cron import Cron
+
+        return Cron(schedule.cron or "").next_after(datetime.fromtimestamp(last, timezone.utc)).timestamp()
+
+    def _timer(self) -> None:
+        """Fire each schedule when due; a run that was down fires a missed tick once, not a backlog."""
+        schedules = [r for r in self.app.of_kind(Schedule) if any(self.app.consumers(r))]
+        stored = dict(self.store.read("SELECT name, last FROM schedules"))
+        start = time.time()
+        nxt = {s.name: self._next_fire(s, stored.get(s.name, start)) for s in schedules}
+        while not self._stopping.is_set():
+            now = time.time()
+            for s in schedules:
+                if nxt[s.name] <= now:
+                    try:
+                        self._fire_schedule(s, now)
+                    except Exception:  # noqa: BLE001
+                        log.exception("schedule %s could not fire", s.name)
+                    nxt[s.name] = self._next_fire(s, now)
+            self._stopping.wait(max(0.05, min(1.0, min(nxt.values()) - time.time())))
+
+
+def _runtime_info(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((data_dir / RUNTIME_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def running(data_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """What a running runtime on ``data_dir`` wrote about itself (pid, url), if one runs."""
+    path = Path(data_dir)
+    info = _runtime_info(path)
+    if info is None:
+        return None
+    try:
+        fd = os.open(path / LOCK_FILE, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return info  # locked: someone runs
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None  # a stale file from a crashed run
+    finally:
+        os.close(fd)
+
+
+__all__ = ["LocalCloud", "Report", "running", "new_id"]
