@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import sys
 import traceback
 from contextlib import contextmanager
@@ -44,10 +43,10 @@ class TraceContext:
 
     @classmethod
     def new(cls) -> TraceContext:
-        return cls(secrets.token_hex(16), secrets.token_hex(8))
+        return cls(os.urandom(16).hex(), os.urandom(8).hex())
 
     def child(self) -> TraceContext:
-        return replace(self, span_id=secrets.token_hex(8), parent_span_id=self.span_id)
+        return replace(self, span_id=os.urandom(8).hex(), parent_span_id=self.span_id)
 
 
 def parse_traceparent(value: str | None) -> TraceContext | None:
