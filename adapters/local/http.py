@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from adapters.local.errors import LocalError
 from adapters.local.ports import new_id, sign
 from portside.delivery import http_response, invoke
-from portside.events import HttpRequest, HttpResponse
+from portside.events import Headers, HttpRequest, HttpResponse
 from portside.resources import HttpTrigger
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             try:
                 query = parse_qs(parts.query, keep_blank_values=True)
-                request = HttpRequest(new_id(), method, path, list(self.headers.items()), query, body, params,
+                request = HttpRequest(new_id(), method, path, Headers(self.headers.items()), query, body, params,
                                       self._cookies(), self.client_address[0], f"{trigger.method} {trigger.path}",
                                       cloud.now())
             except (TypeError, ValueError, UnicodeDecodeError) as e:

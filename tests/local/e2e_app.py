@@ -2,7 +2,7 @@
 
 POST /notes -> queue notes -> store_note -> table notes; GET /notes/{id} reads it back.
 An upload to inbox/*.txt -> shout -> outbox (upper-cased) + table files.
-Topic alerts (type alert.raised) -> record_alert -> table alerts.
+Topic alert-events (type alert.raised) -> record_alert -> table alerts.
 A note with "poison": true raises a PermanentError (dead letter at once); "flaky": true
 fails every time (dead letter after max_attempts, with short backoffs).
 Schedule every minute -> count_tick -> table ticks.
@@ -23,7 +23,7 @@ notes = app.table("notes")
 inbox = app.bucket("inbox")
 outbox = app.bucket("outbox")
 files = app.table("files")
-alerts_topic = app.topic("alerts")
+alerts_topic = app.topic("alert-events")
 alerts = app.table("alerts")
 seen = app.table("seen", ttl="expires_at")
 applied = app.table("applied")
