@@ -229,13 +229,14 @@ def _decoded(body: bytes, attributes: Mapping[str, str]) -> tuple[bytes, Mapping
 
 
 def _sniff(body: str) -> str | None:
-    """Is this SQS body an S3 notification, an S3 test event or an SNS envelope? (cheap checks)"""
-    head = body[:48]
-    if '"Records"' in head:
-        return "s3" if '"aws:s3"' in body[:300] else None
-    if '"Type"' in head and '"Notification"' in head and '"TopicArn"' in body:
+    """Is this SQS body an S3 notification, an S3 test event or an SNS envelope? Cheap substring
+    checks only (the body is parsed once, by whoever needs it); key order is not relied on: AWS
+    writes ``Type`` first in SNS envelopes, moto and LocalStack do not."""
+    if '"Records"' in body[:64]:
+        return "s3" if '"aws:s3"' in body[:400] else None
+    if '"TopicArn"' in body and '"Notification"' in body:
         return "sns"
-    if '"s3:TestEvent"' in head or ('"Event"' in head and '"s3:TestEvent"' in body[:120]):
+    if '"s3:TestEvent"' in body[:200]:
         return "s3-test"
     return None
 
@@ -258,7 +259,9 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
     if body[:1] == "{":
         kind = _sniff(body)
         if kind is not None:
-            return _sqs_wrapped(kind, body, mid, attempt, attrs, names)
+            wrapped = _sqs_wrapped(kind, body, mid, attempt, attrs, names)
+            if wrapped is not None:
+                return wrapped
     ma = rec.get("messageAttributes")
     attributes = _sqs_attributes(ma) if ma else EMPTY
     data = body.encode()
@@ -274,15 +277,23 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
 
 
 def _sqs_wrapped(kind: str, body: str, mid: str, attempt: int, attrs: Mapping[str, Any],
-                 names: Names) -> list[AnyEvent]:
+                 names: Names) -> list[AnyEvent] | None:
+    """The events inside an SQS body that carries another source's payload; None when the body
+    only looked like one (a plain message that happens to mention ``TopicArn``)."""
     try:
         inner = json.loads(body)
     except ValueError as e:
-        raise UnsupportedEvent(f"SQS message {mid} looks like an {kind} payload but is not JSON: {e}") from None
+        if kind != "s3":
+            return None
+        raise UnsupportedEvent(f"SQS message {mid} looks like an S3 notification but is not JSON: {e}") from None
+    if not isinstance(inner, dict):
+        return None
     if kind == "s3":
         return [s3_record(r, names) for r in _records(inner, "S3 notification in SQS message " + mid)]
     if kind == "s3-test":
-        return []  # S3 checks a new notification configuration with this; nothing happened
+        return [] if inner.get("Event") == "s3:TestEvent" else None  # S3 checking a new configuration
+    if inner.get("Type") != "Notification" or not isinstance(inner.get("TopicArn"), str) or "Message" not in inner:
+        return None
     return [sns_message(inner, names, attempt, attrs.get("MessageGroupId"))]
 
 

@@ -65,3 +65,40 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield moto_url
     ports.reset_clients()
     entry.reset()
+
+
+def lambda_sqs_event(received: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """What Lambda's SQS event source mapping hands the function for messages it received
+    (ReceiveMessage with all attributes): lower-camel keys, Binary values as base64 text."""
+    import base64
+
+    records = []
+    for m in received:
+        attrs = {}
+        for name, v in (m.get("MessageAttributes") or {}).items():
+            a: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": v["DataType"]}
+            if "BinaryValue" in v:
+                a["binaryValue"] = base64.b64encode(v["BinaryValue"]).decode()
+            else:
+                a["stringValue"] = v["StringValue"]
+            attrs[name] = a
+        rec = {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+               "attributes": dict(m.get("Attributes") or {}), "messageAttributes": attrs,
+               "md5OfBody": m.get("MD5OfBody"), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+               "awsRegion": REGION}
+        if m.get("MD5OfMessageAttributes"):
+            rec["md5OfMessageAttributes"] = m["MD5OfMessageAttributes"]
+        records.append(rec)
+    return {"Records": records}
+
+
+def receive_all(sqs: Any, url: str, expected: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Receive until ``expected`` messages arrived (long polls; no sleeps)."""
+    out: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < expected and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, expected - len(out)),
+                                  WaitTimeSeconds=1, AttributeNames=["All"], MessageAttributeNames=["All"],
+                                  MessageSystemAttributeNames=["All"]).get("Messages", [])
+        out += got
+    return out
