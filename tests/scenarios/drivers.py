@@ -194,3 +194,8 @@ class ChaosFakeDriver(FakeDriver):
     def reset(self) -> None:
         super().reset()
         self.cloud.inject(duplicates=1, reorder=True)
+
+
+# Targets with heavier machinery live in their own modules; importing them registers them
+# (after the fake ones, so the matrix reads fake, fake-chaos, local, aws, gcp).
+from tests.scenarios import drivers_local  # noqa: E402,F401
