@@ -307,15 +307,18 @@ class LocalCloud:
         now = time.time()
         with self.store.tx() as db:
             for d, outcome, decision in settled:
+                # ``receives=?`` is SQS's receipt handle: a lease that expired and was taken again
+                # (the handler outlived its visibility timeout) is no longer ours to settle.
                 if decision.action is Action.RETRY:
-                    db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=?", (now + decision.delay, d.seq))
+                    db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=? AND receives=?",
+                               (now + decision.delay, d.seq, d.receives))
                     continue
-                if decision.action is Action.DEAD_LETTER:
+                gone = db.execute("DELETE FROM deliveries WHERE seq=? AND receives=?", (d.seq, d.receives)).rowcount
+                if gone and decision.action is Action.DEAD_LETTER:
                     dl = DeadLetter.of(fn, outcome)
                     db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
                                "VALUES (?,?,?,?,?,?,?)",
                                (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
-                db.execute("DELETE FROM deliveries WHERE seq=?", (d.seq,))
         if self.on_report is not None:
             for d, outcome, decision in settled:
                 self._report(Report(d.source, fn.name, outcome, decision))

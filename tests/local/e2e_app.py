@@ -1,8 +1,9 @@
 """A small app of our own for the local runtime's tests: every trigger kind, a poison path.
 
 POST /notes -> queue notes -> store_note -> table notes; GET /notes/{id} reads it back.
-An upload to inbox/*.txt -> shout -> outbox (upper-cased) + table files.
-Topic alert-events (type alert.raised) -> record_alert -> table alerts.
+An upload to inbox in/*.txt -> shout -> outbox (upper-cased) + table files.
+Topic alert-events (type alert.raised) -> record_alert -> table alerts; with
+attribute severity=critical also -> record_critical -> table criticals.
 A note with "poison": true raises a PermanentError (dead letter at once); "flaky": true
 fails every time (dead letter after max_attempts, with short backoffs).
 Schedule every minute -> count_tick -> table ticks.
@@ -25,6 +26,7 @@ outbox = app.bucket("outbox")
 files = app.table("files")
 alerts_topic = app.topic("alert-events")
 alerts = app.table("alerts")
+criticals = app.table("criticals")
 seen = app.table("seen", ttl="expires_at")
 applied = app.table("applied")
 ticks = app.table("ticks")
@@ -35,10 +37,13 @@ app.function("tests.local.e2e_app:get_note", trigger=api.route("GET /notes/{id}"
 app.function("tests.local.e2e_app:store_note",
              trigger=notes_q.on_message(batch_size=10, max_attempts=2, backoff=Backoff(0.05, 0.1)),
              uses=[notes.writer, seen.read_write, applied.writer], timeout=2)
-app.function("tests.local.e2e_app:shout", trigger=inbox.on_created(suffix=".txt"),
+app.function("tests.local.e2e_app:shout", trigger=inbox.on_created(prefix="in/", suffix=".txt"),
              uses=[inbox.reader, outbox.writer, files.writer])
 app.function("tests.local.e2e_app:record_alert", trigger=alerts_topic.on_event(types=["alert.raised"]),
              uses=[alerts.writer])
+app.function("tests.local.e2e_app:record_critical",
+             trigger=alerts_topic.on_event(types=["alert.raised"], filter={"severity": "critical"}),
+             uses=[criticals.writer])
 app.function("tests.local.e2e_app:count_tick", trigger=minute.on_tick(), uses=[ticks.writer])
 
 
@@ -72,13 +77,17 @@ def store_note(message: Message) -> None:
 
 def shout(event: ObjectCreated) -> None:
     text = inbox.get(event.key)
-    outbox.put(event.key, text.upper(), content_type="text/plain")
+    outbox.put(event.key.removeprefix("in/"), text.upper(), content_type="text/plain")
     files.put({"id": event.key, "size": event.size, "etag": event.etag})
 
 
 def record_alert(message: Message) -> None:
     event = message.event()
     alerts.put({"id": event.id, "level": event.data["level"]})
+
+
+def record_critical(message: Message) -> None:
+    criticals.put({"id": message.event().id})
 
 
 def count_tick(tick: Tick) -> None:

@@ -1,0 +1,106 @@
+"""Fixtures for the local runtime: an in-process LocalCloud, and `portside dev` as a real subprocess."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.local import LocalCloud
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
+    """The test app running in this process on a fresh data dir (HTTP on a free port)."""
+    from tests.local.e2e_app import app
+
+    c = LocalCloud(app, tmp_path / "data", workers=4).start(0)
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    end = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+def request(url: str, method: str, path: str, body: bytes | dict | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    host = url.removeprefix("http://")
+    conn = http.client.HTTPConnection(host, timeout=10)
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    try:
+        conn.request(method, path, body=data, headers={"content-type": "application/json", **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+class Dev:
+    """`python -m adapters.local.cli dev` as a subprocess; stdout lines are collected as they come."""
+
+    def __init__(self, app: str, data_dir: Path, *args: str) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "adapters.local.cli", "dev", "--app", app, "--data-dir", str(data_dir),
+             "--port", "0", *args],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.err: list[str] = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True).start()
+        line = wait_for(lambda: next((l for l in self.lines if "HTTP " in l), None) or self._dead(), 15,
+                        "the HTTP line of `portside dev`")
+        self.url = line.split()[-1]
+
+    def _dead(self) -> None:
+        if self.proc.poll() is not None:
+            time.sleep(0.1)
+            raise AssertionError(f"portside dev exited {self.proc.returncode}: {''.join(self.err)[-2000:]}")
+
+    @staticmethod
+    def _pump(stream: Any, into: list[str]) -> None:
+        for line in stream:
+            into.append(line.rstrip("\n"))
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.proc.returncode
+
+
+def cli(*args: str, cwd: Path = ROOT, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI as a real process (for what CliRunner cannot show: exit codes of a fresh interpreter)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "adapters.local.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=30)

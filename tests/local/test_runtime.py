@@ -1,0 +1,164 @@
+"""The local runtime in process: every trigger kind, DESIGN §6 delivery, the worker pool, leases."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from adapters.local import LocalCloud
+from adapters.local.store import Store
+from portside import Event
+from tests.local.conftest import request, wait_for
+
+
+def test_http_post_is_queued_then_stored_and_read_back(cloud: LocalCloud) -> None:
+    status, body = request(cloud.url, "POST", "/notes", {"id": "n1", "text": "hi"})
+    assert (status, json.loads(body)) == (202, {"accepted": "n1"})
+    wait_for(lambda: cloud.table("notes").get({"id": "n1"}), what="note n1 stored")
+    status, body = request(cloud.url, "GET", "/notes/n1")
+    assert status == 200 and json.loads(body) == {"id": "n1", "text": "hi", "attempt": 1}
+    status, body = request(cloud.url, "GET", "/notes/nope")
+    assert status == 404 and "no note 'nope'" in json.loads(body)["error"]
+
+
+def test_bucket_write_fires_object_triggers_by_prefix_and_suffix(cloud: LocalCloud) -> None:
+    cloud.upload("inbox", "in/a.txt", b"hello")
+    cloud.upload("inbox", "in/b.bin", b"binary")       # wrong suffix
+    cloud.upload("inbox", "other/c.txt", b"elsewhere")  # wrong prefix
+    cloud.wait_until_idle()
+    assert cloud.objects("outbox") == {"a.txt": b"HELLO"}  # the handler's write, a real file:
+    assert (cloud.store.dir / "buckets" / "outbox" / "a.txt").read_bytes() == b"HELLO"
+    assert [f["id"] for f in cloud.items("files")] == ["in/a.txt"]
+    assert cloud.items("files")[0]["size"] == 5
+
+
+def test_retries_back_off_then_dead_letter_with_the_error(cloud: LocalCloud) -> None:
+    reports = []
+    cloud.on_report = reports.append
+    started = time.monotonic()
+    cloud.send("note-jobs", {"id": "f1", "flaky": True})
+    wait_for(cloud.dead_letters, what="a dead letter")
+    elapsed = time.monotonic() - started
+    [dl] = cloud.dead_letters()
+    assert (dl.function, dl.error_type, dl.error, dl.attempts) == ("store-note", "RuntimeError", "note f1 always fails", 2)
+    assert json.loads(dl.event.body) == {"id": "f1", "flaky": True}  # intact
+    assert [r.outcome.attempt for r in reports] == [1, 2]
+    assert [r.decision.action.value for r in reports] == ["retry", "dead-letter"]
+    assert reports[0].decision.delay == 0.05 and elapsed >= 0.05  # Backoff(0.05, 0.1) took real time
+    assert cloud.items("notes") == []
+
+
+def test_permanent_error_skips_the_retries(cloud: LocalCloud) -> None:
+    cloud.send("note-jobs", {"id": "p1", "poison": True})
+    [dl] = wait_for(cloud.dead_letters, what="a dead letter")
+    assert (dl.error_type, dl.attempts, dl.error) == ("PermanentError", 1, "note p1 is poison")
+
+
+def test_redrive_sends_a_dead_letter_back_with_attempts_reset(cloud: LocalCloud) -> None:
+    cloud.send("note-jobs", {"id": "p2", "poison": True})
+    wait_for(cloud.dead_letters, what="a dead letter")
+    assert cloud.redrive(function="store-note") == 1
+    wait_for(cloud.dead_letters, what="the dead letter back")
+    cloud.wait_until_idle()
+    [dl] = cloud.dead_letters()
+    assert dl.attempts == 1
+
+
+def test_topic_fans_out_to_each_matching_subscription(cloud: LocalCloud) -> None:
+    cloud.publish("alert-events", Event("alert.raised", "test", {"level": "low"}, id="a1"))
+    cloud.publish("alert-events", Event("alert.raised", "test", {"level": "high"}, id="a2"), {"severity": "critical"})
+    cloud.publish("alert-events", Event("alert.cleared", "test", {"level": "none"}, id="a3"), {"severity": "critical"})
+    cloud.wait_until_idle()
+    assert sorted(a["id"] for a in cloud.items("alerts")) == ["a1", "a2"]  # types filter
+    assert [c["id"] for c in cloud.items("criticals")] == ["a2"]  # types + attribute filter
+
+
+def test_duplicate_messages_apply_their_effect_once(cloud: LocalCloud) -> None:
+    for _ in range(3):
+        cloud.send("note-jobs", {"id": "dup", "text": "x"})
+    cloud.wait_until_idle()
+    assert [a["note"] for a in cloud.items("applied")] == ["dup"]
+
+
+def test_tick_runs_the_schedule_handler(cloud: LocalCloud) -> None:
+    assert cloud.tick("every-minute") == 1
+    cloud.wait_until_idle()
+    [tick] = cloud.items("ticks")
+    assert tick["schedule"] == "every-minute"
+
+
+def test_timer_fires_a_tick_missed_while_stopped_once(tmp_path: Path) -> None:
+    from tests.local.e2e_app import app
+
+    store = Store(tmp_path)
+    with store.tx() as db:  # the last tick was 3 minutes ago: one catch-up tick, not three
+        db.execute("INSERT INTO schedules VALUES ('every-minute', ?)", (time.time() - 180,))
+    store.close()
+    with LocalCloud(app, tmp_path, workers=2).start(http=False) as c:
+        wait_for(lambda: c.items("ticks"), what="the catch-up tick")
+        time.sleep(0.2)
+        assert len(c.items("ticks")) == 1
+
+
+def test_a_slow_handler_does_not_stall_the_others(cloud: LocalCloud) -> None:
+    cloud.send("note-jobs", {"id": "slow", "slow": 1.0})
+    wait_for(lambda: cloud._inflight.get("store-note"), what="the slow note in flight")
+    started = time.monotonic()
+    cloud.send("note-jobs", {"id": "fast"})
+    cloud.upload("inbox", "in/x.txt", b"x")
+    cloud.publish("alert-events", Event("alert.raised", "test", {"level": "low"}))
+    wait_for(lambda: cloud.table("notes").get({"id": "fast"}) and cloud.items("files") and cloud.items("alerts"),
+             what="the other events")
+    assert time.monotonic() - started < 0.8
+    assert cloud.table("notes").get({"id": "slow"}) is None  # still running
+    cloud.wait_until_idle()
+    assert cloud.table("notes").get({"id": "slow"})
+
+
+def test_visibility_timeout_hides_a_leased_delivery_then_lets_it_reappear(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.tx() as db:
+        store.add(db, "fn", "queue q", "{}", 0)
+    now = time.time()
+    [first] = store.lease(store.due("fn", now, 10), now, visibility=0.2)
+    assert first.receives == 1
+    assert store.due("fn", time.time(), 10) == []  # hidden while leased
+    assert store.lease([first.seq], time.time(), 0.2) == []  # and cannot be taken twice
+    time.sleep(0.25)
+    [again] = store.lease(store.due("fn", time.time(), 10), time.time(), 0.2)
+    assert (again.seq, again.receives) == (first.seq, 2)  # the receive count is the attempt
+    store.close()
+
+
+def test_a_stale_lease_cannot_settle_a_delivery_taken_again(cloud: LocalCloud) -> None:
+    """A handler that outlived its visibility timeout must not ack the redelivery's lease (SQS receipt handles)."""
+    from portside.delivery import Action, Decision, Outcome
+    from portside.events import Message
+
+    store = cloud.store
+    with store.tx() as db:
+        store.add(db, "nobody", "queue q", "{}", 0)
+    [first] = store.lease(store.due("nobody", time.time(), 1), time.time(), visibility=0.0)
+    [second] = store.lease([first.seq], time.time() + 0.001, visibility=3600)  # expired, taken again
+    assert second.receives == 2
+    outcome = Outcome(Message("m", b"{}", "q"), 1)
+    cloud._settle(cloud.app.get_function("store-note"), [(first, outcome, Decision(Action.ACK))])
+    assert store.pending("nobody") == 1
+    cloud._settle(cloud.app.get_function("store-note"), [(second, outcome, Decision(Action.ACK))])
+    assert store.pending("nobody") == 0
+
+
+def test_a_restart_redelivers_what_a_crashed_run_had_leased(tmp_path: Path) -> None:
+    from adapters.local import codec
+    from portside.events import Message
+    from tests.local.e2e_app import app
+
+    store = Store(tmp_path)
+    with store.tx() as db:
+        store.add(db, "store-note", "queue note-jobs", codec.dump(Message("m1", b'{"id":"z"}', "note-jobs")), 0)
+    store.lease(store.due("store-note", time.time(), 10), time.time(), visibility=3600)  # then the run "died"
+    store.close()
+    with LocalCloud(app, tmp_path, workers=2).start(http=False) as c:
+        wait_for(lambda: c.table("notes").get({"id": "z"}), what="the redelivered note")
+        assert c.table("notes").get({"id": "z"})["attempt"] == 2  # a redelivery counts as an attempt
