@@ -24,7 +24,7 @@ app.function("tests.aws.e2e_app:tick", trigger=nightly.on_tick(), uses=[thumbs.w
 
 def copy_upload(event: ObjectCreated) -> None:
     data = uploads.get(event.key)
-    thumbs.put("out/" + event.key.removeprefix("in/"), data.upper(), "text/plain", {"source": event.id[:60]})
+    thumbs.put("out/" + event.key.removeprefix("in/"), data.upper(), "text/plain", {"source-bucket": event.bucket})
 
 
 def work(message: Message) -> None:
