@@ -65,7 +65,9 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed request lines and headers (the stdlib's checks): a JSON 4xx with the reason."""
         self.close_connection = True
-        self._send(_answer(code, message or explain or "bad request"))
+        if self.request_version == "HTTP/0.9":  # an unparsable request line: still answer with a status line
+            self.request_version = "HTTP/1.1"
+        self._send(_answer(int(code), message or explain or "bad request"))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("do_"):  # an unknown method: 405 with what is allowed, not the stdlib's 501

@@ -176,7 +176,7 @@ class LocalCloud:
 
             self._server = serve(self, port or 0)
             self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-            self._spawn(self._server.serve_forever, "portside-http")
+            self._spawn(lambda: self._server.serve_forever(poll_interval=0.05), "portside-http")
         self._write_runtime_file()
         self._spawn(self._dispatch, "portside-dispatch")
         if any(isinstance(r, Schedule) and any(self.app.consumers(r)) for r in self.app.resources.values()):

@@ -34,6 +34,7 @@ minute = app.schedule("every-minute", rate="1 minute")
 
 app.function("tests.local.e2e_app:post_note", trigger=api.route("POST /notes"), uses=[notes_q.sender])
 app.function("tests.local.e2e_app:get_note", trigger=api.route("GET /notes/{id}"), uses=[notes.reader])
+app.function("tests.local.e2e_app:boom", trigger=api.route("GET /boom"))
 app.function("tests.local.e2e_app:store_note",
              trigger=notes_q.on_message(batch_size=10, max_attempts=2, backoff=Backoff(0.05, 0.1)),
              uses=[notes.writer, seen.read_write, applied.writer], timeout=2)
@@ -60,6 +61,10 @@ def get_note(request: HttpRequest) -> dict:
     if item is None:
         raise HttpError(404, f"no note {request.path_params['id']!r}")
     return item
+
+
+def boom(request: HttpRequest) -> None:
+    raise RuntimeError("secret internals /etc/passwd")
 
 
 @idempotent(seen, key=lambda m: m.json()["id"], lease=1.5)

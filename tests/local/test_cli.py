@@ -1,0 +1,121 @@
+"""The `portside` command through click's CliRunner, against a runtime running in this process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from adapters.local import LocalCloud
+from adapters.local.cli import cli, mermaid, try_line
+from tests.local.conftest import wait_for
+
+APP = "tests.local.e2e_app:app"
+
+
+def run(*args: str, input: bytes | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), input=input)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_emit_to_a_queue_is_delivered_by_the_running_runtime(cloud: LocalCloud) -> None:
+    code, out = run("emit", "--app", APP, "--data-dir", str(cloud.store.dir), "note-jobs", '{"id": "cli-1"}')
+    assert code == 0 and "stored message" in out and "on queue note-jobs" in out and "runtime pid" in out
+    wait_for(lambda: cloud.table("notes").get({"id": "cli-1"}), what="the emitted note")
+
+
+def test_emit_a_cloud_event_on_a_topic_with_attributes(cloud: LocalCloud) -> None:
+    code, out = run("emit", "--app", APP, "--data-dir", str(cloud.store.dir), "alert-events", '{"level": "high"}',
+                    "--type", "alert.raised", "--attr", "severity=critical")
+    assert code == 0, out
+    wait_for(lambda: cloud.items("criticals") and cloud.items("alerts"), what="both subscribers")
+    assert cloud.items("alerts")[0]["level"] == "high"
+
+
+def test_emit_an_upload_from_a_file_and_a_tick(cloud: LocalCloud, tmp_path: Path) -> None:
+    (tmp_path / "hello.txt").write_text("hello")
+    d = str(cloud.store.dir)
+    assert run("emit", "--app", APP, "--data-dir", d, "inbox", f"@{tmp_path / 'hello.txt'}", "--key", "in/h.txt")[0] == 0
+    assert run("emit", "--app", APP, "--data-dir", d, "every-minute")[0] == 0
+    wait_for(lambda: cloud.items("ticks") and cloud.objects("outbox"), what="the upload and the tick handled")
+    assert cloud.objects("outbox") == {"h.txt": b"HELLO"}
+
+
+def test_emit_refuses_what_takes_no_events(cloud: LocalCloud) -> None:
+    code, out = run("emit", "--app", APP, "--data-dir", str(cloud.store.dir), "notes", "{}")
+    assert code == 1 and out.startswith("Error: table 'notes' takes no events")
+    code, out = run("emit", "--app", APP, "--data-dir", str(cloud.store.dir), "nothing-here", "{}")
+    assert code == 1 and "has no resource 'nothing-here'" in out
+
+
+def test_emit_without_a_runtime_keeps_the_event_for_the_next_one(tmp_path: Path) -> None:
+    code, out = run("emit", "--app", APP, "--data-dir", str(tmp_path), "note-jobs", '{"id": "later"}')
+    assert code == 0 and "no runtime is running" in out
+    from tests.local.e2e_app import app
+
+    with LocalCloud(app, tmp_path).start(http=False) as c:
+        wait_for(lambda: c.table("notes").get({"id": "later"}), what="the note kept for later")
+
+
+def test_invoke_sends_http_to_the_running_app(cloud: LocalCloud) -> None:
+    code, out = run("invoke", "--data-dir", str(cloud.store.dir), "POST", "/notes", "-d", '{"id": "inv"}')
+    assert code == 0 and out.splitlines()[0] == "202" and '"accepted":"inv"' in out
+    code, out = run("invoke", "--data-dir", str(cloud.store.dir), "GET", "/notes/none")
+    assert code == 1 and out.startswith("404")
+
+
+def test_invoke_without_a_runtime_says_how_to_start_one(tmp_path: Path) -> None:
+    code, out = run("invoke", "--data-dir", str(tmp_path), "GET", "/")
+    assert code == 1 and "no portside runtime" in out and "portside dev" in out
+
+
+def test_dlq_list_and_redrive(cloud: LocalCloud) -> None:
+    d = str(cloud.store.dir)
+    assert run("dlq", "list", "--app", APP, "--data-dir", d)[1].strip() == "no dead letters"
+    cloud.send("note-jobs", {"id": "bad", "poison": True})
+    wait_for(cloud.dead_letters, what="a dead letter")
+    code, out = run("dlq", "list", "--app", APP, "--data-dir", d)
+    assert code == 0 and "queue note-jobs -> store-note: PermanentError: note bad is poison (after 1 attempt)" in out
+    assert '{"id":"bad","poison":true}' in out
+    [row] = [json.loads(l) for l in run("dlq", "list", "--app", APP, "--data-dir", d, "--json")[1].splitlines()]
+    assert row["error_type"] == "PermanentError" and row["event"]["kind"] == "Message"
+    assert run("dlq", "redrive", "--app", APP, "--data-dir", d)[0] == 1  # must say which
+    code, out = run("dlq", "redrive", "--app", APP, "--data-dir", d, str(row["id"]))
+    assert code == 0 and out.startswith("redrove 1 dead letter")
+    wait_for(lambda: cloud.dead_letters() and cloud.dead_letters()[0].attempts == 1, what="dead again")
+    code, out = run("dlq", "redrive", "--app", APP, "--data-dir", d, "--function", "no-such-fn")
+    assert code == 1 and "has no function 'no-such-fn'" in out
+
+
+def test_graph_of_the_reference_app_is_mermaid_from_the_declarations() -> None:
+    code, out = run("graph")
+    assert code == 0 and out.startswith("flowchart LR")
+    assert 'api_public -->|"POST /contact"| fn_accept' in out
+    assert "fn_accept -.->|sends| queue_contact_jobs" in out
+    assert 'queue_contact_jobs -->|"batch 10"| fn_store' in out
+    assert "fn_store -.->|writes| table_contacts" in out
+    from handlers.schemas import FRAUD_BAND, PAYMENT_CAPTURED
+
+    band = FRAUD_BAND if isinstance(FRAUD_BAND, str) else "|".join(FRAUD_BAND)
+    assert f'topic_orders -->|"{PAYMENT_CAPTURED} amount-band={band}"| fn_check_payment' in out
+    assert "fn_check_payment -.->|publishes| topic_alerts" in out
+    assert "bucket_uploads" in out and "schedule_daily_report" in out
+    assert run("graph", "--markdown")[1].startswith("```mermaid\nflowchart LR")
+
+
+def test_graph_labels_filters_and_prefixes() -> None:
+    from tests.local.e2e_app import app
+
+    text = mermaid(app)
+    assert 'bucket_inbox -->|"created in/* *.txt"| fn_shout' in text
+    assert 'topic_alert_events -->|"alert.raised severity=critical"| fn_record_critical' in text
+
+
+def test_try_line_is_a_curl_for_a_post_route() -> None:
+    from handlers.app import app
+
+    line = try_line(app, "http://127.0.0.1:8000")
+    assert line.startswith("curl -sS -X POST http://127.0.0.1:8000/contact ") and '"email": "ada@example.com"' in line
