@@ -13,7 +13,7 @@ from functions_framework import create_app
 
 import adapters.gcp as gcp
 from adapters.gcp import Deployment, env
-from portside import Message, ObjectCreated, RecordChanged, Tick
+from portside import Event, Message, ObjectCreated, ObjectDeleted, RecordChanged, Tick
 from tests.gcp import payloads as P
 from tests.gcp import sample
 from tests.gcp.conftest import PROJECT
@@ -81,6 +81,48 @@ def test_binary_firestore_protobuf_event_reaches_the_handler_as_plain_values(dep
     assert r.status_code == 200, r.data
     (e,) = sample.SEEN
     assert type(e) is RecordChanged and (e.kind, e.old, e.new) == ("updated", {"id": "o-1", "n": 1}, {"id": "o-1", "n": 2.5})
+
+
+def test_structured_firestore_json_event_and_binary_storage_deleted(deploy) -> None:
+    client = deploy("on-order", "event")
+    r = client.post("/", data=json.dumps(P.firestore_event("deleted", data={"oldValue": P.FIRESTORE_COMPLEX["value"]})),
+                    headers={"Content-Type": "application/cloudevents+json"})
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is RecordChanged and (e.table, e.kind, e.new, e.old["intValue"]) == ("items", "deleted", None, 50)
+    client = deploy("on-upload", "event")
+    ce = P.storage_event("deleted")
+    headers, body = binary(ce, json.dumps(ce["data"]).encode(), "application/json")
+    assert client.post("/", data=body, headers=headers).status_code == 200
+    assert type(sample.SEEN[-1]) is ObjectDeleted and sample.SEEN[-1].bucket == "uploads"
+
+
+def test_any_other_cloudevent_reaches_the_handler_as_an_event(deploy) -> None:
+    client = deploy("on-order", "event")
+    ce = {"specversion": "1.0", "id": "audit-1", "type": "google.cloud.audit.log.v1.written",
+          "source": "//cloudaudit.googleapis.com/projects/portside-test/logs/activity", "time": "2026-11-22T10:00:00Z",
+          "datacontenttype": "application/json", "data": {"protoPayload": {"methodName": "SetIamPolicy"}}}
+    headers, body = binary(ce, json.dumps(ce["data"]).encode(), "application/json")
+    assert client.post("/", data=body, headers=headers).status_code == 200
+    (e,) = sample.SEEN
+    assert type(e) is Event and e.type == ce["type"] and e.data == ce["data"]
+
+
+@pytest.mark.parametrize("headers, body, expected", [
+    # no id/source: functions-framework itself refuses it, before the adapter, with a 400 too
+    ({"Content-Type": "application/cloudevents+json"}, b'{"specversion": "1.0", "type": "x"}', "parsing CloudEvent failed"),
+    ({"ce-specversion": "1.0", "ce-id": "f-1", "ce-source": "//firestore.googleapis.com/projects/p/databases/d",
+      "ce-type": "google.cloud.firestore.document.v1.created", "ce-document": "items/a",
+      "Content-Type": "application/protobuf"}, b"\xff\xff\xff\x0f garbage", "not a Firestore DocumentEventData protobuf"),
+    ({"ce-specversion": "1.0", "ce-id": "s-1", "ce-source": "//storage.googleapis.com/projects/_/buckets/b",
+      "ce-type": "google.cloud.storage.object.v1.finalized", "Content-Type": "application/json"}, b"[1]",
+     "data must be a JSON object"),
+])
+def test_malformed_cloudevents_get_400_never_500(deploy, headers: dict, body: bytes, expected: str) -> None:
+    client = deploy("on-order", "event")
+    r = client.post("/", data=body, headers=headers)
+    assert r.status_code == 400 and expected in r.get_data(as_text=True), r.data
+    assert sample.SEEN == []
 
 
 def test_malformed_cloudevent_gets_400_naming_the_problem(deploy) -> None:
@@ -177,6 +219,27 @@ def test_messagepublished_cloudevent_over_http(deploy) -> None:
     assert sample.SEEN[0].source == "orders"
 
 
+def test_binary_mode_cloudevent_over_http(deploy) -> None:
+    """Eventarc delivers to an HTTP function in binary mode: ce-* headers, the data as body."""
+    client = deploy("on-order")
+    ce = P.message_published(data=b"hi", attributes={"k": "v"})
+    headers, body = binary(ce, json.dumps(ce["data"]).encode(), "application/json")
+    r = client.post("/", data=body, headers=headers)
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is Message and (e.source, e.body, dict(e.attributes)) == ("orders", b"hi", {"k": "v"})
+
+
+@pytest.mark.parametrize("headers, body, expected", [
+    ({"ce-specversion": "1.0", "ce-type": "x", "Content-Type": "application/json"}, b"{}", "malformed CloudEvent"),
+    ({"Content-Type": "application/cloudevents+json"}, b"{broken", "malformed CloudEvent"),
+])
+def test_malformed_cloudevent_over_http_gets_400(deploy, headers: dict, body: bytes, expected: str) -> None:
+    client = deploy("on-order")
+    r = client.post("/", data=body, headers=headers)
+    assert r.status_code == 400 and expected in r.get_json()["error"], r.data
+
+
 # -- the HTTP entry: Cloud Scheduler and routes ---------------------------------------------------
 
 def test_cloud_scheduler_call_is_a_tick(deploy) -> None:
@@ -185,6 +248,21 @@ def test_cloud_scheduler_call_is_a_tick(deploy) -> None:
     assert r.status_code == 200, r.data
     (e,) = sample.SEEN
     assert type(e) is Tick and e.schedule == "nightly" and e.id == "gcpsample-dev-on-tick@2026-11-22T03:00:00.118Z"
+
+
+def test_cloud_scheduler_via_pubsub_push_is_a_tick(deploy) -> None:
+    """A Scheduler job with a Pub/Sub target: its topic's push subscription calls the function."""
+    client = deploy("on-tick")
+    r = client.post("/", json=P.push_body(data=P.SCHEDULER_BODY, attributes={}, subscription="gcpsample-dev-nightly-on-tick"))
+    assert r.status_code == 200, r.data
+    (e,) = sample.SEEN
+    assert type(e) is Tick and (e.schedule, e.id) == ("nightly", "2070443601311540")
+
+
+def test_cloud_scheduler_call_with_a_free_form_body_is_named_by_the_trigger(deploy) -> None:
+    client = deploy("on-tick")
+    r = client.post("/", data=b"not a schedule body", headers={**P.SCHEDULER_HEADERS, "Content-Type": "text/plain"})
+    assert r.status_code == 200 and sample.SEEN[0].schedule == "nightly"  # named by the trigger, not the body
 
 
 def test_http_route_gets_path_params_query_cookies_and_body(deploy) -> None:

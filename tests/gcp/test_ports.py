@@ -139,3 +139,15 @@ def test_importing_the_adapter_loads_no_client_library() -> None:
             "'google.protobuf', 'boto3', 'pulumi', 'infra'))); print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_clients_are_created_once_and_reused_with_batching_suited_to_a_function(
+        pubsub_emulator: str, storage_emulator: str, firestore_emulator: str) -> None:
+    from adapters.gcp import ports
+
+    publisher = ports.publisher_client()
+    assert ports.publisher_client() is publisher
+    # the handler waits on each publish: a long batching window would be added to every invocation
+    assert publisher.batch_settings.max_latency <= 0.01
+    assert ports.storage_client(PROJECT) is ports.storage_client(PROJECT)
+    assert ports.firestore_client(PROJECT, "reuse") is ports.firestore_client(PROJECT, "reuse")
