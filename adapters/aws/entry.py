@@ -114,15 +114,23 @@ def _str_attr(value: str) -> dict[str, str]:
 
 
 def _original_attributes(rec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """An SQS record's message attributes in SendMessage's shape, so a redrive is faithful."""
+    """An SQS record's message attributes in SendMessage's shape, so a redrive is faithful
+    (mistyped ones are skipped: the record's JSON in the body keeps them anyway)."""
     import base64
+    import binascii
 
-    out = {}
-    for name, v in (rec.get("messageAttributes") or {}).items():
-        kind = v.get("dataType") or "String"
+    raw = rec.get("messageAttributes")
+    out: dict[str, dict[str, Any]] = {}
+    for name, v in (raw.items() if isinstance(raw, dict) else ()):
+        kind = v.get("dataType") if isinstance(v, dict) else None
+        if not isinstance(kind, str) or not kind:
+            continue
         if kind.startswith("Binary") and isinstance(v.get("binaryValue"), str):
-            out[name] = {"DataType": kind, "BinaryValue": base64.b64decode(v["binaryValue"])}
-        elif isinstance(v.get("stringValue"), str):
+            try:
+                out[name] = {"DataType": kind, "BinaryValue": base64.b64decode(v["binaryValue"], validate=True)}
+            except (binascii.Error, ValueError):
+                continue
+        elif isinstance(v.get("stringValue"), str) and v["stringValue"]:
             out[name] = {"DataType": kind, "StringValue": v["stringValue"]}
     return out
 
@@ -193,7 +201,7 @@ class Runtime:
                 self._dead_letter(rec, kind, Outcome(_placeholder(rec, kind, self.names, "unknown"), 1, None,
                                                      UnsupportedEvent(f"{kind} record without an id")))
                 continue
-            group = (rec.get("attributes") or {}).get("MessageGroupId") if kind == "sqs" else None
+            group = _group(rec) if kind == "sqs" else None
             if group is not None and group in blocked:
                 failures.append(ident)
                 continue
@@ -265,7 +273,7 @@ class Runtime:
         group = None
         if kind == "sqs" and isinstance(rec, dict) and isinstance(rec.get("body"), str):
             body = rec["body"]
-            group = (rec.get("attributes") or {}).get("MessageGroupId")
+            group = _group(rec)
             original = _original_attributes(rec)
             if len(original) + len(attributes) <= 10:
                 attributes.update(original)
@@ -299,20 +307,26 @@ def _item_id(rec: Any, kind: str) -> str | None:
         return None
     if kind == "sqs":
         value = rec.get("messageId")
-    elif kind == "kinesis":
-        value = (rec.get("kinesis") or {}).get("sequenceNumber")
     else:
-        value = (rec.get("dynamodb") or {}).get("SequenceNumber")
+        inner = rec.get("kinesis" if kind == "kinesis" else "dynamodb")
+        value = inner.get("sequenceNumber" if kind == "kinesis" else "SequenceNumber") if isinstance(inner, dict) else None
     return value if isinstance(value, str) and value else None
 
 
+def _system(rec: Any, name: str) -> str | None:
+    """An SQS record's system attribute as text, None when absent or mistyped."""
+    attrs = rec.get("attributes") if isinstance(rec, dict) else None
+    value = attrs.get(name) if isinstance(attrs, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _group(rec: Any) -> str | None:
+    return _system(rec, "MessageGroupId")
+
+
 def _attempt(rec: Any, kind: str) -> int:
-    if kind != "sqs" or not isinstance(rec, dict):
-        return 1
-    try:
-        return max(1, int((rec.get("attributes") or {}).get("ApproximateReceiveCount") or 1))
-    except (TypeError, ValueError):
-        return 1
+    count = _system(rec, "ApproximateReceiveCount") if kind == "sqs" else None
+    return max(1, int(count)) if count is not None and count.isdigit() else 1
 
 
 def _placeholder(rec: Any, kind: str, names: Names, ident: str) -> AnyEvent:

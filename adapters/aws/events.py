@@ -117,6 +117,8 @@ class Names:
         Unknown identifiers fall back to ``default_source``, then to the physical name itself,
         so ``to_events`` still works on a payload from outside the app (e.g. in a test).
         """
+        if ident.__class__ is not str:
+            ident = None  # a mistyped field in the event: the fallback names it
         hit = self._cache.get(ident)
         if hit is not None:
             return hit
@@ -193,6 +195,30 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
+_SLIPS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+def guarded(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Any slip on a wrong-typed field (a list where AWS sends a string, ...) becomes an
+    ``UnsupportedEvent`` naming the source, the error and the keys seen: never a bare
+    KeyError/TypeError from deep inside. Free when nothing goes wrong (3.11 zero-cost try)."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def mapped(raw: Any, *args: Any) -> Any:
+            try:
+                return fn(raw, *args)
+            except UnsupportedEvent:
+                raise
+            except _SLIPS as e:
+                raise _bad(what, raw, f"{type(e).__name__}: {e}") from None
+
+        mapped.__name__, mapped.__qualname__, mapped.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        mapped.__wrapped__ = fn  # type: ignore[attr-defined]
+        return mapped
+
+    return wrap
+
+
 # --------------------------------------------------------------------------- SQS (hot path)
 
 
@@ -241,6 +267,7 @@ def _sniff(body: str) -> str | None:
     return None
 
 
+@guarded("SQS record")
 def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
     """One SQS record: a plain message, an S3 notification, an S3 test event (no event), or an
     SNS envelope (unwrapped; the SNS message id, topic, attributes and time are kept)."""
@@ -307,6 +334,7 @@ def _records(raw: Any, what: str) -> list[Mapping[str, Any]]:
 # --------------------------------------------------------------------------- SNS, S3, streams
 
 
+@guarded("SNS notification")
 def sns_message(sns: Mapping[str, Any], names: Names, attempt: int = 1, group: str | None = None) -> Message:
     """An SNS notification (the ``Sns`` object of a Lambda record, or an envelope in SQS)."""
     if not isinstance(sns, Mapping) or sns.get("Type", "Notification") != "Notification":
@@ -344,6 +372,7 @@ def _object_event(created: bool, bucket: str, key: str, sequencer: Any, fallback
     return ObjectDeleted(ident, logical, key, time, None, None, None, version)
 
 
+@guarded("S3 record")
 def s3_record(rec: Mapping[str, Any], names: Names) -> ObjectCreated | ObjectDeleted:
     """One S3 event notification record; the key arrives form-encoded (``+``, ``%xx``)."""
     name = rec.get("eventName") or ""
@@ -415,6 +444,7 @@ def plain_item(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
 _CHANGE = {"INSERT": "created", "MODIFY": "updated", "REMOVE": "deleted"}
 
 
+@guarded("DynamoDB stream record")
 def dynamodb_record(rec: Mapping[str, Any], names: Names) -> RecordChanged:
     kind = _CHANGE.get(rec.get("eventName"))  # type: ignore[arg-type]
     if kind is None:
@@ -427,6 +457,7 @@ def dynamodb_record(rec: Mapping[str, Any], names: Names) -> RecordChanged:
                          plain_item(d.get("NewImage")), _epoch(d.get("ApproximateCreationDateTime"), 1))
 
 
+@guarded("Kinesis record")
 def kinesis_record(rec: Mapping[str, Any], names: Names) -> Message:
     k = rec.get("kinesis")
     if not isinstance(k, Mapping) or "data" not in k:
@@ -440,6 +471,7 @@ def kinesis_record(rec: Mapping[str, Any], names: Names) -> Message:
 # --------------------------------------------------------------------------- EventBridge, schedules
 
 
+@guarded("EventBridge event")
 def eventbridge(raw: Mapping[str, Any], names: Names) -> AnyEvent:
     """EventBridge: S3 object events, scheduled events (-> Tick), anything else (-> Event)."""
     ident = _text(raw.get("id"), "EventBridge id")
@@ -465,6 +497,7 @@ def eventbridge(raw: Mapping[str, Any], names: Names) -> AnyEvent:
         raise _bad("EventBridge event", raw, str(e)) from None
 
 
+@guarded("EventBridge Scheduler input")
 def scheduler_input(raw: Mapping[str, Any], names: Names, request_id: str | None) -> Tick:
     """Our EventBridge Scheduler input (``env.SCHEDULER_INPUT``), context attributes filled in."""
     schedule = _text(raw.get("schedule"), "scheduler input 'schedule'")
@@ -505,6 +538,7 @@ def _str_values(raw: Any) -> dict[str, str]:
     return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, Mapping) else {}
 
 
+@guarded("API Gateway REST event")
 def http_v1(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
     """API Gateway REST API (payload 1.0): prefers the multi-value forms when present."""
     rc = raw.get("requestContext") or {}
@@ -533,6 +567,7 @@ def http_v1(raw: Mapping[str, Any], request_id: str | None = None) -> HttpReques
         raise _bad("API Gateway REST event", raw, str(e)) from None
 
 
+@guarded("HTTP API / Function URL event")
 def http_v2(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
     """HTTP API (payload 2.0) and Lambda Function URLs (same shape, routeKey ``$default``)."""
     rc = raw.get("requestContext") or {}
@@ -610,7 +645,7 @@ def classify(raw: Any) -> str:
             raise _bad("Lambda event", raw, "'Records' must be a non-empty list of objects")
         first = records[0]
         source = first.get("eventSource") or first.get("EventSource")
-        hit = _RECORD_SOURCES.get(source)  # type: ignore[arg-type]
+        hit = _RECORD_SOURCES.get(source) if type(source) is str else None
         if hit is None:
             raise UnsupportedEvent(f"unsupported Lambda event: Records[0] has eventSource {source!r} "
                                    f"(keys {sorted(first)[:12]})")
