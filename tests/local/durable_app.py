@@ -6,6 +6,7 @@ so the test can count how often each item's effect was applied.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from portside import App, Backoff, HttpRequest, HttpResponse, Message, idempotent
@@ -31,5 +32,6 @@ def accept(request: HttpRequest) -> HttpResponse:
 @idempotent(seen, key=lambda m: m.json()["id"], lease=0.5)
 def store_item(message: Message) -> None:
     item = message.json()
+    time.sleep(0.002)  # a little work, so a backlog builds up behind the HTTP stream
     applied.put({"id": uuid.uuid4().hex, "item": item["id"]})
     items.put({"id": item["id"], "n": item["n"]})
