@@ -198,4 +198,5 @@ class ChaosFakeDriver(FakeDriver):
 
 # Targets with heavier machinery live in their own modules; importing them registers them
 # (after the fake ones, so the matrix reads fake, fake-chaos, local, aws, gcp).
-from tests.scenarios import drivers_local  # noqa: E402,F401
+from tests.scenarios import drivers_local  # noqa: E402,F401,I001
+from tests.scenarios import drivers_aws  # noqa: E402,F401
