@@ -240,7 +240,8 @@ class Runtime:
 
     # -- asynchronous sources --
     def _async(self, raw: dict[str, Any], kind: str, request_id: str | None) -> dict[str, Any]:
-        done = 0
+        """Run each event; the result counts events handled and dead-lettered (Lambda logs it)."""
+        done = dead = 0
         if kind in ("s3", "sns"):
             pairs = [(rec, mapper) for rec, mapper in items(raw, kind, self.names)]
         else:
@@ -254,12 +255,16 @@ class Runtime:
                 outcome = Outcome(_placeholder(rec, kind, self.names, request_id or "unknown"), attempt, None, e)
                 if not self._settle(rec, kind, outcome):
                     raise e
+                dead += 1
             for event in events:
                 outcome = invoke(self.function, self.target, event, attempt)
                 if not self._settle(rec, kind, outcome):
                     raise outcome.error  # type: ignore[misc]  # Lambda retries, then its on-failure destination
-                done += 1
-        return {"processed": done}
+                if outcome.ok:
+                    done += 1
+                else:
+                    dead += 1
+        return {"processed": done, "dead_lettered": dead} if dead else {"processed": done}
 
     # -- dead letters --
     def _dead_letter(self, rec: Any, kind: str, outcome: Outcome) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adapters.aws import Names, batch_result, classify, http_result, to_events
+from adapters.aws import Names, batch_result, classify, http_flavour, http_result, to_events
 from portside import (
     Event,
     HttpRequest,
@@ -286,3 +286,73 @@ def test_mapping_does_not_mutate_the_raw_event() -> None:
         before = copy.deepcopy(raw)
         to_events(raw, names=NAMES)
         assert raw == before
+
+
+# -- more awkward shapes ------------------------------------------------------------------------
+
+def test_function_url_post_base64_body_cookies_and_repeated_query() -> None:
+    raw = load("function_url_post.json")
+    (req,) = to_events(raw, names=NAMES)
+    assert req.method == "POST" and req.path == "/upload/photo.png" and req.route is None
+    assert req.body == base64.b64decode(raw["body"]) and req.body.startswith(b"\x89PNG")
+    assert req.cookies == {"session": "abc", "theme": "dark"}
+    assert req.query == {"tag": ("a", "b"), "caption": ("résumé final",), "flag": ("",)}  # rawQueryString, decoded
+    assert req.headers["Content-Type"] == "application/octet-stream" and req.headers["x-multi"] == "one,two"
+    assert req.path_params == {} and req.source_ip == "203.0.113.9" and req.id == "id-fn-url-0002"
+    assert req.time == datetime.fromtimestamp(1763842920.123, UTC)
+    assert http_flavour(raw) == "v2" and http_flavour(load("apigw_v1.json")) == "v1"
+
+
+def test_function_url_response_binary_with_cookies() -> None:
+    resp = HttpResponse(200, {"content-type": "image/png", "cache-control": "no-store"}, b"\x89PNG\r\n\x1a\n\x00",
+                        cookies=("session=new; HttpOnly; Secure", "theme=light"))
+    out = http_result(resp, http_flavour(load("function_url_post.json")))
+    assert out == {"statusCode": 200, "headers": {"content-type": "image/png", "cache-control": "no-store"},
+                   "body": base64.b64encode(b"\x89PNG\r\n\x1a\n\x00").decode(), "isBase64Encoded": True,
+                   "cookies": ["session=new; HttpOnly; Secure", "theme=light"]}
+    assert "set-cookie" not in {k.lower() for k in out["headers"]}  # v2 wants cookies apart
+
+
+def test_rest_api_response_has_no_cookies_key_and_text_stays_text() -> None:
+    out = http_result(HttpResponse(404, {"content-type": "text/plain; charset=utf-8"}, "pas trouvé".encode()), "v1")
+    assert out == {"statusCode": 404, "headers": {"content-type": "text/plain; charset=utf-8"},
+                   "body": "pas trouvé", "isBase64Encoded": False}
+
+
+def test_rest_api_base64_body_is_decoded() -> None:
+    raw = load("apigw_v1.json")
+    assert raw["isBase64Encoded"] is True
+    (req,) = to_events(raw, names=NAMES)
+    assert req.body == base64.b64decode(raw["body"])
+    bad = dict(raw, body="not base64 at all!")
+    with pytest.raises(UnsupportedEvent, match="not valid base64"):
+        to_events(bad, names=NAMES)
+
+
+def test_fifo_system_attributes_do_not_leak_into_message_attributes() -> None:
+    out = events("sqs_fifo.json")
+    assert [m.id for m in out][:2] == ["11d6ee51-4cc7-4302-9e22-7cd8afdaadf5", "22d6ee51-4cc7-4302-9e22-7cd8afdaadf5"]
+    assert all("MessageDeduplicationId" not in m.attributes and "SequenceNumber" not in m.attributes for m in out)
+    assert [m.json() for m in out][:2] == [{"entry": 1}, {"entry": 2}]
+
+
+def test_a_plain_message_that_mentions_topicarn_is_not_taken_for_an_envelope() -> None:
+    raw = load("sqs_batch.json")
+    raw["Records"][0]["body"] = '{"TopicArn": "arn:aws:sns:x", "note": "Notification pending"}'
+    msg = to_events(raw, names=NAMES)[0]
+    assert msg.json() == {"TopicArn": "arn:aws:sns:x", "note": "Notification pending"}
+    assert msg.id == "059f36b4-87a3-44ab-83d2-661975830a7d"
+
+
+def test_sns_console_test_event_with_nulls() -> None:
+    """The Lambda console's "sns-notification" template: Subject null, empty MessageAttributes."""
+    raw = load("sns.json")
+    raw["Records"][0]["Sns"].update(Subject=None, MessageAttributes={}, Message="example message")
+    (msg,) = to_events(raw, names=NAMES)
+    assert msg.text() == "example message" and msg.attributes == {}
+
+
+def test_s3_notification_lifecycle_expiration_is_a_deletion() -> None:
+    raw = load("s3_notification.json")
+    raw["Records"][1]["eventName"] = "LifecycleExpiration:Delete"
+    assert isinstance(to_events(raw, names=NAMES)[1], ObjectDeleted)
