@@ -98,6 +98,9 @@ class LocalCloud:
     def port(self, resource: Resource) -> Any:
         port = self._ports.get(resource.name)
         if port is None:
+            # The app's own object: a handle from a second import of the app module (``python -m``
+            # runs it as __main__) is a different object with the same name, and triggers match by identity.
+            resource = self.app.resources.get(resource.name, resource)
             kinds = {Bucket: LocalBucket, Queue: LocalQueue, Topic: LocalTopic, Table: LocalTable}
             make = next((p for k, p in kinds.items() if isinstance(resource, k)), None)
             if make is None:

@@ -162,3 +162,12 @@ def test_a_restart_redelivers_what_a_crashed_run_had_leased(tmp_path: Path) -> N
     with LocalCloud(app, tmp_path, workers=2).start(http=False) as c:
         wait_for(lambda: c.table("notes").get({"id": "z"}), what="the redelivered note")
         assert c.table("notes").get({"id": "z"})["attempt"] == 2  # a redelivery counts as an attempt
+
+
+def test_a_handle_from_a_second_import_of_the_app_still_reaches_the_consumers(cloud: LocalCloud) -> None:
+    """`python -m pkg.app` imports the app module twice: its handles are other objects with the same names."""
+    from portside.resources import Queue
+
+    twin = Queue("note-jobs")  # same name, not the app's object
+    cloud.port(twin).send(b'{"id": "twin"}', {}, 0, None)
+    wait_for(lambda: cloud.table("notes").get({"id": "twin"}), what="the note sent through the twin handle")
