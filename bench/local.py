@@ -170,6 +170,13 @@ def main(argv: list[str] | None = None) -> None:
     local = local_throughput(args.n, args.workers)
     print(f"local  queue -> handler -> table, {args.n} msgs: send {local['send_per_s']:,.0f}/s, "
           f"send+deliver end to end {local['end_to_end_per_s']:,.0f}/s, drain of a backlog {local['drain_per_s']:,.0f}/s")
+    os.environ["PORTSIDE_SYNC"] = "FULL"
+    try:
+        full = local_throughput(args.n // 2, args.workers)
+    finally:
+        del os.environ["PORTSIDE_SYNC"]
+    print(f"local  with PORTSIDE_SYNC=FULL (an fsync per commit), {args.n // 2} msgs: "
+          f"end to end {full['end_to_end_per_s']:,.0f}/s, drain {full['drain_per_s']:,.0f}/s")
     moto = moto_throughput(args.moto_n)
     print(f"moto   SQS -> adapters.aws -> DynamoDB, {args.moto_n} msgs: send {moto['send_per_s']:,.0f}/s, "
           f"end to end {moto['end_to_end_per_s']:,.0f}/s")

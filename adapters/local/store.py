@@ -6,6 +6,7 @@ past the lease (the visibility timeout), so an event whose worker died reappears
 A delivery is committed before the call that produced it returns (an HTTP 202, a publish),
 which is what makes an accepted message survive a crash. ``synchronous=NORMAL`` in WAL mode
 survives a killed process; only an OS crash or power loss may lose the last commits.
+``PORTSIDE_SYNC=FULL`` fsyncs every commit and survives those too, at a cost in throughput.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class Store:
             raise LocalError(f"data directory {str(self.dir)!r} is not writable ({e.strerror or e}): "
                              "fix its permissions or pass --data-dir DIR") from None
         self.path = self.dir / DB_NAME
+        self.synchronous = os.environ.get("PORTSIDE_SYNC", "NORMAL").upper()
+        if self.synchronous not in ("NORMAL", "FULL"):
+            raise LocalError(f"PORTSIDE_SYNC={self.synchronous!r}: use NORMAL (survives a killed process, "
+                             "the default) or FULL (also survives power loss: an fsync per commit)")
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._write = threading.RLock()
@@ -114,7 +119,7 @@ class Store:
             try:
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
                 db.execute("PRAGMA journal_mode=WAL").fetchone()
-                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.execute("PRAGMA busy_timeout=10000")
             except sqlite3.Error as e:
                 raise self._explain(e) from None
