@@ -85,16 +85,22 @@ def _now(inv: Any) -> float:
     return clock().timestamp() if clock else time.time()
 
 
+# Firestore reserves field names of the form __x__ ("field name '__http__' is reserved"), so a
+# stored HTTP answer is marked with a plain name; records written with the old mark still load.
+HTTP_MARK, _OLD_HTTP_MARK = "portside-http-response", "__http__"
+
+
 def _dump(result: Any) -> Any:
     if isinstance(result, HttpResponse):
-        return {"__http__": [result.status, dict(result.headers), base64.b64encode(result.body).decode()]}
+        return {HTTP_MARK: [result.status, dict(result.headers), base64.b64encode(result.body).decode()]}
     if result is None or isinstance(result, (str, int, float, bool, list, dict)):
         return result
     return None
 
 
 def _load(stored: Any) -> Any:
-    if isinstance(stored, dict) and "__http__" in stored:
-        status, headers, body = stored["__http__"]
+    mark = next((m for m in (HTTP_MARK, _OLD_HTTP_MARK) if isinstance(stored, dict) and m in stored), None)
+    if mark is not None:
+        status, headers, body = stored[mark]
         return HttpResponse(int(status), headers, base64.b64decode(body))
     return stored
