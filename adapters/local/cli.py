@@ -75,7 +75,12 @@ def _out() -> Callable[[str], None]:
             pass
     from re import sub
 
-    return lambda text: click.echo(sub(r"\[/?[a-z ]*\]", "", text))
+    return lambda text: click.echo(sub(r"(?<!\\)\[/?(?:dim|bold|bold cyan|green|yellow|red)\]", "", text).replace("\\[", "["))
+
+
+def esc(text: object) -> str:
+    """User text inside a rich markup line: a literal '[' (rich reads '\\[' as one; the plain printer undoes it)."""
+    return str(text).replace("[", "\\[")
 
 
 def _cloud(app: str, data_dir: str, **kw: Any) -> Any:
@@ -105,14 +110,14 @@ def _line(report: Any) -> str:
     o = report.outcome
     ms = f"{o.seconds * 1000:.1f} ms"
     stamp = datetime.now().strftime("%H:%M:%S")
-    head = f"[dim]{stamp}[/dim] {report.source} -> [bold]{report.function}[/bold] ->"
+    head = f"[dim]{stamp}[/dim] {esc(report.source)} -> [bold]{report.function}[/bold] ->"
     if report.status is not None:
         colour = "green" if report.status < 400 else "yellow" if report.status < 500 else "red"
         return f"{head} [{colour}]{report.status}[/{colour}] ({ms})"
     action = report.decision.action.value if report.decision else "ok"
     if o.ok:
         return f"{head} [green]ok[/green] (attempt {o.attempt}, {ms})"
-    why = f"{type(o.error).__name__}: {str(o.error).splitlines()[0] if str(o.error) else ''}"
+    why = esc(f"{type(o.error).__name__}: {str(o.error).splitlines()[0] if str(o.error) else ''}")
     if action == "retry":
         return f"{head} [yellow]retry in {report.decision.delay:g}s[/yellow] (attempt {o.attempt}, {ms}) {why}"
     return f"{head} [red]{action}[/red] (attempt {o.attempt}, {ms}) {why}"
@@ -168,7 +173,7 @@ def dev(app_spec: str, data_dir: str, port: int, workers: int, quiet: bool) -> N
     out(f"  HTTP  [bold cyan]{cloud.url}[/bold cyan]")
     line = try_line(cloud.app, cloud.url)
     if line:
-        out(f"  try   {line}")
+        out(f"  try   {esc(line)}")
     out("  Ctrl-C to stop; `portside graph` shows the event flow, `portside dlq list` the dead letters.")
     sys.stdout.flush()
     try:
@@ -338,9 +343,9 @@ def dlq_list(app_spec: str, data_dir: str, function: str | None, as_json: bool) 
         when = datetime.fromtimestamp(r.time).strftime("%Y-%m-%d %H:%M:%S")
         event = json.loads(r.event)
         preview = _preview(event)
-        out(f"[bold]#{r.seq}[/bold] {when} {r.source} -> {r.function}: [red]{r.error_type}[/red]: {r.error} "
+        out(f"[bold]#{r.seq}[/bold] {when} {esc(r.source)} -> {r.function}: [red]{r.error_type}[/red]: {esc(r.error)} "
             f"(after {r.attempts} attempt{'s' if r.attempts != 1 else ''})")
-        out(f"     {event.get('kind')} {event.get('id')}: {preview}")
+        out(f"     {event.get('kind')} {esc(event.get('id'))}: {esc(preview)}")
     click.echo(f"{len(rows)} dead letter(s); replay with `portside dlq redrive ID...` or `--all`")
 
 

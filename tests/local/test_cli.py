@@ -119,3 +119,19 @@ def test_try_line_is_a_curl_for_a_post_route() -> None:
 
     line = try_line(app, "http://127.0.0.1:8000")
     assert line.startswith("curl -sS -X POST http://127.0.0.1:8000/contact ") and '"email": "ada@example.com"' in line
+
+
+def test_user_text_with_brackets_prints_literally_plain_and_rich() -> None:
+    import io
+
+    from rich.console import Console
+
+    from adapters.local.cli import _out, esc
+
+    buf = io.StringIO()
+    Console(file=buf, highlight=False).print(f"[red]x[/red] {esc('KeyError: [items][0] [bold]')}")
+    assert buf.getvalue().strip() == "x KeyError: [items][0] [bold]"
+    runner = CliRunner()
+    with runner.isolation() as (out, _, _):
+        _out()(f"[green]ok[/green] {esc('list [1, 2] [red]')}")
+    assert out.getvalue().decode().strip() == "ok list [1, 2] [red]"
