@@ -283,6 +283,8 @@ class DynamoTable:
 def send_dead_letter(url: str, body: str, attributes: dict[str, dict[str, Any]], group: str | None = None) -> str:
     """Put a failed event on the trigger's dead-letter queue, intact, error in the attributes."""
     text, extra = wire_body(body.encode(), {})
+    attributes = {k: {**v, "StringValue": _SQS_UNSAFE.sub("\ufffd", v["StringValue"])} if "StringValue" in v else v
+                  for k, v in attributes.items()}  # an error text may hold characters SQS refuses
     if extra:
         attributes = {**attributes, ENCODING_ATTRIBUTE: {"DataType": "String", "StringValue": "base64"}}
     args: dict[str, Any] = {"QueueUrl": url, "MessageBody": text, "MessageAttributes": attributes}

@@ -109,3 +109,13 @@ def test_without_a_dead_letter_queue_a_poison_message_is_left_to_retries(cloud: 
     assert out == {"batchItemFailures": [{"itemIdentifier": raw["Records"][1]["messageId"]}]}
     with pytest.raises(UnsupportedEvent, match="top-level keys"):
         runtime("work", cloud, dlq=False)({"unexpected": True}, None)
+
+
+def test_an_error_text_sqs_would_refuse_still_reaches_the_dead_letter_queue(cloud: dict[str, str]) -> None:
+    raw = load("sqs_batch.json")
+    raw["Records"] = raw["Records"][:1]
+    raw["Records"][0]["body"] = json.dumps({"n": "a\u0000b", "fail": "permanent"})
+    assert runtime("work", cloud)(raw, None) == {"batchItemFailures": []}
+    (dead,) = receive_all(boto("sqs"), cloud["dlq"], 1)
+    assert dead["MessageAttributes"]["portside-error"]["StringValue"] == "job a\ufffdb is invalid"
+    assert json.loads(dead["Body"]) == {"n": "a\u0000b", "fail": "permanent"}  # the body itself is intact
