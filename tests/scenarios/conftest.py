@@ -13,6 +13,12 @@ import pytest
 from tests.scenarios.drivers import DRIVERS, Driver
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # the gcp driver plays Pub/Sub push with non-blocking pulls (so it stops at once between
+    # scenarios); google-cloud-pubsub warns that return_immediately is deprecated: known, on purpose
+    config.addinivalue_line("filterwarnings", "ignore:The return_immediately flag is deprecated:DeprecationWarning")
+
+
 @pytest.fixture(scope="session", params=DRIVERS, ids=[d.name for d in DRIVERS])
 def target(request: pytest.FixtureRequest) -> Iterator[Driver]:
     cls = request.param

@@ -200,3 +200,4 @@ class ChaosFakeDriver(FakeDriver):
 # (after the fake ones, so the matrix reads fake, fake-chaos, local, aws, gcp).
 from tests.scenarios import drivers_local  # noqa: E402,F401,I001
 from tests.scenarios import drivers_aws  # noqa: E402,F401
+from tests.scenarios import drivers_gcp  # noqa: E402,F401
