@@ -62,6 +62,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the live line reports requests
         pass
 
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.cloud.store.release_thread()
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed request lines and headers (the stdlib's checks): a JSON 4xx with the reason."""
         self.close_connection = True

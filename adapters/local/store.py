@@ -144,6 +144,17 @@ class Store:
     def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn().execute(sql, args).fetchall()
 
+    def release_thread(self) -> None:
+        """Close this thread's connection (a thread per HTTP connection must not leave one behind)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._write:
+            if db in self._all:
+                self._all.remove(db)
+        db.close()
+
     def close(self) -> None:
         with self._write:
             for db in self._all:

@@ -171,3 +171,11 @@ def test_a_handle_from_a_second_import_of_the_app_still_reaches_the_consumers(cl
     twin = Queue("note-jobs")  # same name, not the app's object
     cloud.port(twin).send(b'{"id": "twin"}', {}, 0, None)
     wait_for(lambda: cloud.table("notes").get({"id": "twin"}), what="the note sent through the twin handle")
+
+
+def test_http_connections_do_not_leave_sqlite_connections_behind(cloud: LocalCloud) -> None:
+    for i in range(30):  # a new connection (and server thread) per request
+        assert request(cloud.url, "POST", "/notes", {"id": f"c{i}"})[0] == 202
+    cloud.wait_until_idle()
+    # left: the workers', the dispatcher's and this thread's, never one per HTTP connection
+    wait_for(lambda: len(cloud.store._all) <= cloud.workers + 2, what="connections released")
