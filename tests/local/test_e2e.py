@@ -71,3 +71,23 @@ def test_http_upload_publish_and_poison_end_to_end(dev: Dev, tmp_path: Path) -> 
     assert "bucket inbox -> shout -> ok" in text
     assert "topic alert-events -> record-alert -> ok" in text
     assert "queue note-jobs -> store-note -> dead-letter (attempt 1," in text and "PermanentError" in text
+
+
+def test_the_reference_app_runs_under_portside_dev(tmp_path: Path) -> None:
+    """README's main command runs handlers.app: the printed curl line works and an order flows to 'shipped'."""
+    import shlex
+    import subprocess
+
+    ref = Dev("handlers.app:app", tmp_path / "data")
+    try:
+        line = next(l for l in ref.lines if l.strip().startswith("try "))
+        curl = subprocess.run(shlex.split(line.strip()[len("try"):].strip()), capture_output=True, text=True, timeout=10)
+        assert curl.returncode == 0 and "request_id" in curl.stdout, curl.stderr
+        status, body = request(ref.url, "POST", "/orders", {"customer": "ada@example.com", "payment_token": "tok_visa",
+                                                             "items": [{"sku": "leash", "qty": 1}]})
+        assert status == 202, body
+        href = json.loads(body)["href"]
+        wait_for(lambda: json.loads(request(ref.url, "GET", href)[1]).get("status") == "shipped", 10, "order shipped")
+        wait_for(lambda: any("queue contact-jobs -> store -> ok" in l for l in ref.lines), what="the contact stored")
+    finally:
+        assert ref.stop() == 0
