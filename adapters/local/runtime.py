@@ -173,6 +173,7 @@ class LocalCloud:
         released = self.store.release_leases()
         if released:
             log.warning("redelivering %d event(s) that a previous run had in flight", released)
+        self._adopt_and_orphan()
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="portside-worker")
         if http:
             from adapters.local.http import serve
@@ -185,6 +186,26 @@ class LocalCloud:
         if any(isinstance(r, Schedule) and any(self.app.consumers(r)) for r in self.app.resources.values()):
             self._spawn(self._timer, "portside-timer")
         return self
+
+    def _adopt_and_orphan(self) -> None:
+        """The app may have changed since the data dir was written: messages a queue kept with no
+        consumer go to the consumer it has now; deliveries for a function the app no longer
+        declares become dead letters (listed, redrivable), never silently dropped or stuck."""
+        with self.store.tx() as db:
+            for queue in self.app.of_kind(Queue):
+                fn = next(iter(self.app.consumers(queue)), None)
+                if fn is not None:
+                    db.execute("UPDATE deliveries SET function=? WHERE function='' AND source=?",
+                               (fn.name, f"queue {queue.name}"))
+            names = [n for (n,) in db.execute("SELECT DISTINCT function FROM deliveries WHERE function != ''")
+                     if n not in self.app.functions]
+            for name in names:
+                error = f"app {self.app.name!r} no longer declares function {name!r}"
+                db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
+                           "SELECT function, source, event, 'UnknownFunction', ?, receives, ? FROM deliveries "
+                           "WHERE function=?", (error, time.time(), name))
+                n = db.execute("DELETE FROM deliveries WHERE function=?", (name,)).rowcount
+                log.warning("%d event(s) for %s: moved to the dead letters", n, error)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -179,3 +179,21 @@ def test_http_connections_do_not_leave_sqlite_connections_behind(cloud: LocalClo
     cloud.wait_until_idle()
     # left: the workers', the dispatcher's and this thread's, never one per HTTP connection
     wait_for(lambda: len(cloud.store._all) <= cloud.workers + 2, what="connections released")
+
+
+def test_a_changed_app_adopts_unconsumed_messages_and_dead_letters_orphans(tmp_path: Path) -> None:
+    from adapters.local import codec
+    from portside.events import Message
+    from tests.local.e2e_app import app
+
+    store = Store(tmp_path)
+    with store.tx() as db:  # written by an older version of the app
+        store.add(db, "", "queue note-jobs", codec.dump(Message("m1", b'{"id": "kept"}', "note-jobs")), 0)
+        store.add(db, "renamed-fn", "queue gone", codec.dump(Message("m2", b"{}", "gone")), 0)
+    store.close()
+    with LocalCloud(app, tmp_path, workers=2).start(http=False) as c:
+        wait_for(lambda: c.table("notes").get({"id": "kept"}), what="the adopted message")
+        [dl] = c.dead_letters()
+        assert (dl.function, dl.error_type) == ("renamed-fn", "UnknownFunction")
+        assert "no longer declares function 'renamed-fn'" in dl.error
+        c.wait_until_idle()
