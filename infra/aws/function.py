@@ -12,10 +12,11 @@ from infra.component import Component, Context
 from infra.envnames import aws_handler, names
 from infra.grants import AWS_ACTIONS, AWS_DLQ_SEND, AWS_LOGS, AWS_SQS_CONSUME
 from infra.naming import sid
+from infra.package import PYTHON
 from portside.app import Function as FunctionDecl
 from portside.resources import ScheduleTrigger
 
-RUNTIME = "python3.12"
+RUNTIME = f"python{PYTHON}"
 ASYNC_MAX_AGE = 6 * 3600  # the Lambda maximum for asynchronous events
 
 

@@ -11,10 +11,11 @@ from infra.component import Component, Context
 from infra.envnames import gcp_targets, names
 from infra.gcp.messaging import RETENTION
 from infra.grants import GCP_DLQ_PUBLISH, GCP_EVENT_RECEIVER, GCP_INVOKER, GCP_ROLES
+from infra.package import PYTHON
 from portside.app import Function as FunctionDecl
 from portside.resources import HttpTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger
 
-RUNTIME = "python312"
+RUNTIME = f"python{PYTHON.replace('.', '')}"
 STORAGE_EVENTS = {ObjectCreatedTrigger: "google.cloud.storage.object.v1.finalized",
                   ObjectDeletedTrigger: "google.cloud.storage.object.v1.deleted"}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -9,8 +11,10 @@ from pathlib import Path
 import pulumi
 import pytest
 
+import infra.bytecode
+from infra.bytecode import interpreter
 from infra.envnames import gcp_targets
-from infra.package import build_package
+from infra.package import PYTHON, build_package
 from portside import App, DeclarationError
 from tests.infra.apps import full_app
 
@@ -23,10 +27,13 @@ def test_archive_holds_the_sdk_one_adapter_and_the_handlers(cloud: str) -> None:
     tops = {p.split("/")[0] for p in package.files}
     expected = {"portside", "adapters", "handlers"} | ({"main.py", "requirements.txt"} if cloud == "gcp" else set())
     assert tops == expected
-    adapters = {p.split("/")[1] for p in package.files if p.startswith("adapters/") and p.count("/") > 1}
+    adapters = {p.split("/")[1] for p in package.files if p.startswith("adapters/") and p.count("/") > 1} - {"__pycache__"}
     assert adapters == ({cloud} if (ROOT / "adapters" / cloud).is_dir() else set())
     assert "portside/delivery.py" in package.files and "handlers/app.py" in package.files
-    assert not [p for p in package.files if "__pycache__" in p or p.endswith(".pyc")]
+    sources = {p for p in package.files if p.endswith(".py")}
+    for pyc in [p for p in package.files if "__pycache__" in p or p.endswith(".pyc")]:
+        folder, _, name = pyc.partition("/__pycache__/")  # only the bytecode infra compiled, for 3.12
+        assert name.endswith(".cpython-312.pyc") and f"{folder}/{name.split('.')[0]}.py" in sources, pyc
     assert package.name.startswith("portside-") and package.name.endswith(".zip")
     assert isinstance(package.archive(), pulumi.AssetArchive)
 
@@ -108,3 +115,31 @@ def test_entry_points_the_deployment_calls_are_checked_without_importing(tmp_pat
     assert missing_entries("gcp", tmp_path) == ["cloud_event"]
     (tmp_path / "adapters" / "gcp" / "env.py").write_text('APP = "PORTSIDE_APP"\n')
     assert missing_names("gcp", tmp_path) == ["FUNCTION", "RESOURCES", "DEAD_LETTER_TOPIC", "PROJECT"]
+
+
+RUNTIME_PYTHON = interpreter(PYTHON)
+needs_runtime_python = pytest.mark.skipif(
+    RUNTIME_PYTHON is None, reason=f"no Python {PYTHON} (the functions' runtime) here to compile bytecode for")
+
+
+@needs_runtime_python
+def test_the_runtime_loads_the_shipped_bytecode_without_reading_sources(tmp_path: Path) -> None:
+    package = build_package(full_app(), "aws", "handlers.app:app")
+    for path, src in package.files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(src.read_bytes() if isinstance(src, Path) else src)
+    (tmp_path / "portside" / "errors.py").write_text("raise SystemExit('the source was compiled at import')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([RUNTIME_PYTHON, "-c", "import adapters.aws, handlers.app, portside.errors"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+
+
+@needs_runtime_python
+def test_bytecode_is_the_same_bytes_every_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = []
+    for run in ("first", "second"):
+        monkeypatch.setattr(infra.bytecode, "CACHE", tmp_path / run)
+        package = build_package(full_app(), "aws", "handlers.app:app")
+        builds.append((package.name, {p: s.read_bytes() for p, s in package.files.items() if p.endswith(".pyc")}))
+    assert builds[0][1] and builds[0] == builds[1]
