@@ -75,6 +75,9 @@ class Driver(Protocol):
 
     def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None: ...
 
+    def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
+        """Put a message on a queue as an outside producer would (a dict travels as JSON)."""
+
     # -- waiting --
     def wait_until(self, predicate: Callable[[], T], *, timeout: float = 30.0, what: str = "") -> T:
         """Return ``predicate()`` once it is truthy; AssertionError naming ``what`` after ``timeout``."""
@@ -161,6 +164,9 @@ class FakeDriver:
 
     def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None:
         self.cloud.publish(topic, event, dict(attributes or {}))
+
+    def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
+        self.cloud.send(queue, body, dict(attributes or {}))
 
     def wait_until(self, predicate: Callable[[], T], *, timeout: float = 30.0, what: str = "") -> T:
         self.cloud.run_until_idle()

@@ -434,6 +434,12 @@ class AwsDriver(PollingDriver):
         ports.SnsTopic(self.topics[topic]).publish(encode_body(event), event_attributes(event, attributes), None)
         self._kick()
 
+    def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
+        from adapters.aws import ports
+
+        ports.SqsQueue(self.physical[queue]).send(encode_body(body), event_attributes(body, attributes), 0, None)
+        self._kick()
+
     # -- waiting --
     def snapshot(self) -> Any:
         """What changes while work is in flight: invocations running, and messages queued or in flight."""

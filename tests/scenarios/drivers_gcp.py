@@ -400,6 +400,13 @@ class GcpDriver(PollingDriver):
         ports.publish(self.physical[topic], encode_body(event), event_attributes(event, attributes), None)
         self._kick()
 
+    def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
+        """A queue is a Pub/Sub topic with one push subscription (infra/gcp)."""
+        from adapters.gcp import ports
+
+        ports.publish(self.physical[queue], encode_body(body), event_attributes(body, attributes), None)
+        self._kick()
+
     # -- waiting --
     def snapshot(self) -> Any:
         return self._busy, self._activity

@@ -78,6 +78,9 @@ class LocalDriver(PollingDriver):
     def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None:
         self.cloud.publish(topic, event, dict(attributes or {}))
 
+    def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
+        self.cloud.send(queue, body, dict(attributes or {}))
+
     # -- waiting --
     def settle(self, *, timeout: float = 30.0) -> None:
         """Nothing pending or in flight (retries included): the runtime knows exactly."""

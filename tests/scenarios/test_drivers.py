@@ -9,7 +9,7 @@ from tests.scenarios.drivers import DRIVERS, Driver, FakeDriver, PollingDriver
 
 @pytest.mark.parametrize("cls", DRIVERS, ids=[d.name for d in DRIVERS])
 def test_every_driver_implements_the_protocol(cls):
-    missing = [m for m in ("unavailable", "reset", "close", "upload", "http", "publish", "wait_until", "settle",
+    missing = [m for m in ("unavailable", "reset", "close", "upload", "http", "publish", "send", "wait_until", "settle",
                            "objects", "items", "dead_letters") if not callable(getattr(cls, m, None))]
     assert missing == [] and isinstance(cls.name, str)
 

@@ -63,6 +63,18 @@ def test_poison_upload_goes_to_the_dead_letter_without_retries(driver: Driver) -
     assert driver.objects("thumbnails") == {}
 
 
+def test_a_poison_message_is_dead_lettered_and_its_batch_neighbours_are_stored(driver: Driver) -> None:
+    # three jobs sent back to back (one SQS batch on AWS): the malformed one must not take the others down
+    driver.send("contact-jobs", {"request_id": "job-1", **FORM, "message": "first question"})
+    driver.send("contact-jobs", b"{this is not json")
+    driver.send("contact-jobs", {"request_id": "job-2", **FORM, "message": "second question"})
+    rows = driver.wait_until(lambda: len(driver.items("contacts")) == 2 and driver.items("contacts"),
+                             what="both good jobs stored")
+    assert sorted(r["id"] for r in rows) == ["job-1", "job-2"]
+    dead = driver.wait_until(lambda: driver.dead_letters(), what="the poison job's dead letter")
+    assert {(d.function, d.error_type, d.attempts) for d in dead} == {("store", "PermanentError", 1)}
+
+
 def test_duplicates_have_one_effect(driver: Driver) -> None:
     # the same form twice (a double click) and the same event twice (a producer's retry)
     assert driver.http("POST", "/contact", json=FORM).status == 202
