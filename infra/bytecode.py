@@ -11,6 +11,7 @@ bytecode differs between versions; without one the archive ships sources only, w
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
@@ -33,6 +34,7 @@ for src, dst, shown in json.load(sys.stdin):
 """
 
 
+@functools.cache
 def interpreter(version: str) -> str | None:
     """A Python ``version`` (e.g. "3.12") that runs here: $PORTSIDE_BYTECODE_PYTHON, this one,
     ``python3.12`` on PATH, or a pyenv-installed 3.12; None if there is none."""
