@@ -1,4 +1,5 @@
-"""The durability test's app: POST /items -> queue -> store_item (idempotent) -> table items.
+"""The durability test's app: POST /items -> queue -> store_item (idempotent) -> table items;
+a message published on item-events -> the same handler.
 
 ``applied`` gets one row per *run* of the handler's body (a uuid, not idempotent by itself),
 so the test can count how often each item's effect was applied.
@@ -17,10 +18,14 @@ jobs = app.queue("item-jobs")
 items = app.table("items")
 applied = app.table("applied")
 seen = app.table("seen", ttl="expires_at")
+events = app.topic("item-events")
 
 app.function("tests.local.durable_app:accept", trigger=api.route("POST /items"), uses=[jobs.sender])
 app.function("tests.local.durable_app:store_item",
              trigger=jobs.on_message(batch_size=10, max_attempts=20, backoff=Backoff(0.1, 0.5)),
+             uses=[items.writer, applied.writer, seen.read_write], timeout=2)
+app.function("tests.local.durable_app:store_item", name="store-published",
+             trigger=events.on_event(max_attempts=20, backoff=Backoff(0.1, 0.5)),
              uses=[items.writer, applied.writer, seen.read_write], timeout=2)
 
 

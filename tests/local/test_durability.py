@@ -1,5 +1,6 @@
 """Accepted = durable: SIGKILL `portside dev` in the middle of a stream of POSTs, restart it on the
-same data dir, and every message that got its 202 is processed, its effect applied once."""
+same data dir, and every message that got its 202 (or whose publish returned) is processed, its
+effect applied once."""
 
 from __future__ import annotations
 
@@ -34,6 +35,21 @@ def stream(url: str, accepted: list[int], stop: threading.Event, start: int) -> 
         n += 1
 
 
+def publish(data: Path, accepted: list[int], stop: threading.Event) -> None:
+    """Another process's view: publish through a client of the data dir; a publish that returned is accepted."""
+    from adapters.local import LocalCloud
+    from tests.local.durable_app import app
+
+    client = LocalCloud(app, data)
+    n = 0
+    while not stop.is_set():
+        client.publish("item-events", {"id": f"pub-{n}", "n": n})
+        accepted.append(n)
+        n += 1
+        time.sleep(0.001)
+    client.store.close()
+
+
 def rows(db: Path, sql: str) -> list[tuple]:
     con = sqlite3.connect(db)
     try:
@@ -48,6 +64,8 @@ def test_sigkill_mid_stream_loses_no_accepted_message_and_applies_each_once(tmp_
     accepted: list[int] = []
     stop = threading.Event()
     senders = [threading.Thread(target=stream, args=(dev.url, accepted, stop, k * 1_000_000)) for k in range(2)]
+    published: list[int] = []
+    senders.append(threading.Thread(target=publish, args=(data, published, stop)))
     for s in senders:
         s.start()
     wait_for(lambda: len(accepted) >= 400, 20, "400 accepted messages")
@@ -68,7 +86,7 @@ def test_sigkill_mid_stream_loses_no_accepted_message_and_applies_each_once(tmp_
 
     again = Dev(APP, data, "--quiet", "--workers", "2")
     try:
-        want = {f"item-{n}" for n in accepted}
+        want = {f"item-{n}" for n in accepted} | {f"pub-{n}" for n in published}
         wait_for(lambda: want <= {json.loads(r[0])["id"] for r in rows(db, "SELECT item FROM items WHERE tbl='items'")},
                  20, "every accepted item stored after the restart")
         wait_for(lambda: rows(db, "SELECT COUNT(*) FROM deliveries")[0][0] == 0, 10, "the queue drained")
@@ -82,4 +100,4 @@ def test_sigkill_mid_stream_loses_no_accepted_message_and_applies_each_once(tmp_
     assert twice <= cut, f"applied more than once without a crash mid-run: {sorted(twice - cut)}"
     assert max(runs.values()) <= 2
     assert rows(db, "SELECT COUNT(*) FROM dead_letters")[0][0] == 0
-    print(f"accepted {len(accepted)}, pending at the kill {pending} ({leased} leased), cut mid-run {len(cut)}, re-run {len(twice)}")
+    print(f"accepted {len(accepted)} POSTs + {len(published)} publishes, pending at the kill {pending} ({leased} leased), cut mid-run {len(cut)}, re-run {len(twice)}")
