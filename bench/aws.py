@@ -23,7 +23,7 @@ import time
 import uuid
 
 from adapters.aws import Names, to_events
-from bench.startup import compare
+from bench.startup import report
 
 
 def sqs_event(n: int = 10) -> str:
@@ -110,38 +110,10 @@ FIRST_PORT = ("import adapters.aws, sys; from adapters.aws import ports; "
 
 
 def coldstart(runs: int = 30) -> None:
-    """Fresh interpreters, two ways: sources compiled at import (as infra packages the code: no
-    .pyc, and Lambda cannot write them to /var/task) and bytecode cached (a package built with
-    compiled .pyc for the runtime's Python). Each way is interleaved with its own bare baseline."""
-    import os
-    import tempfile
-
-    saved = {k: os.environ.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-    cases = {"import portside": "import portside", "import adapters.aws": NO_BOTO,
-             "import adapters.aws + boto3 (first port)": FIRST_PORT}
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-pyc-") as cache:
-            for label, environ in (("sources compiled at import (as packaged)",
-                                    {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": None}),
-                                   ("bytecode cached (.pyc shipped)",
-                                    {"PYTHONDONTWRITEBYTECODE": None, "PYTHONPYCACHEPREFIX": cache})):
-                for k, v in environ.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-                medians = compare(cases, runs=runs)
-                base = medians.pop("baseline")
-                print(f"cold start, fresh interpreters, {label} (median of {runs}, ms)")
-                print(f"  bare interpreter                          {base:8.1f} ms   1.00x")
-                for name, ms in medians.items():
-                    print(f"  {name:<41} {ms:8.1f} ms   {ms / base:4.2f}x  (+{ms - base:.1f} ms)")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    """Fresh interpreters, as deployed (infra ships .pyc compiled for the runtime) and from
+    sources only; ``import adapters.aws`` must not import boto3 (asserted in every run)."""
+    report({"import portside": "import portside", "import adapters.aws": NO_BOTO,
+            "import adapters.aws + boto3 (first port)": FIRST_PORT}, runs=runs)
     print("  boto3/botocore imported by `import adapters.aws`: no (asserted in every run)")
 
 
