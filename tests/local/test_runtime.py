@@ -102,16 +102,14 @@ def test_timer_fires_a_tick_missed_while_stopped_once(tmp_path: Path) -> None:
 
 
 def test_a_slow_handler_does_not_stall_the_others(cloud: LocalCloud) -> None:
-    cloud.send("note-jobs", {"id": "slow", "slow": 1.0})
+    cloud.send("note-jobs", {"id": "slow", "slow": 1.5})
     wait_for(lambda: cloud._inflight.get("store-note"), what="the slow note in flight")
-    started = time.monotonic()
     cloud.send("note-jobs", {"id": "fast"})
     cloud.upload("inbox", "in/x.txt", b"x")
     cloud.publish("alert-events", Event("alert.raised", "test", {"level": "low"}))
     wait_for(lambda: cloud.table("notes").get({"id": "fast"}) and cloud.items("files") and cloud.items("alerts"),
              what="the other events")
-    assert time.monotonic() - started < 0.8
-    assert cloud.table("notes").get({"id": "slow"}) is None  # still running
+    assert cloud.table("notes").get({"id": "slow"}) is None  # all done while the slow one still runs
     cloud.wait_until_idle()
     assert cloud.table("notes").get({"id": "slow"})
 
