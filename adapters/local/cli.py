@@ -410,8 +410,8 @@ def _trigger_label(t: Any) -> str:
         match = " ".join(x for x in (f"{t.prefix}*" if t.prefix else "", f"*{t.suffix}" if t.suffix else "") if x)
         return f"{what} {match}".strip()
     if isinstance(t, TopicTrigger):
-        types = "|".join(t.filter.get("ce-type", ()))
-        parts = [types] * bool(types) + [f"{k}={'|'.join(v)}" for k, v in t.filter.items() if k != "ce-type"]
+        types = ", ".join(t.filter.get("ce-type", ()))
+        parts = [types] * bool(types) + [f"{k}={' or '.join(v)}" for k, v in t.filter.items() if k != "ce-type"]
         return " ".join(parts) or "every event"
     if isinstance(t, QueueTrigger):
         return f"batch {t.batch_size}" if t.batch_size > 1 else "message"

@@ -99,7 +99,7 @@ def test_graph_of_the_reference_app_is_mermaid_from_the_declarations() -> None:
     assert "fn_store -.->|writes| table_contacts" in out
     from handlers.schemas import FRAUD_BAND, PAYMENT_CAPTURED
 
-    band = FRAUD_BAND if isinstance(FRAUD_BAND, str) else "|".join(FRAUD_BAND)
+    band = FRAUD_BAND if isinstance(FRAUD_BAND, str) else " or ".join(FRAUD_BAND)
     assert f'topic_orders -->|"{PAYMENT_CAPTURED} amount-band={band}"| fn_check_payment' in out
     assert "fn_check_payment -.->|publishes| topic_alerts" in out
     assert "bucket_uploads" in out and "schedule_daily_report" in out
