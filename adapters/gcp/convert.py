@@ -16,6 +16,8 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,6 +34,7 @@ from portside.events import (
     Tick,
     parse_time,
 )
+from portside.events import _loads as _parse  # json.loads minus its Python layers (hot path)
 
 STORAGE_FINALIZED = "google.cloud.storage.object.v1.finalized"
 STORAGE_DELETED = "google.cloud.storage.object.v1.deleted"
@@ -105,11 +108,18 @@ def default_names() -> Names:
 def to_events(raw: Any, names: Names | None = None) -> list[AnyEvent]:
     """The normalized events in ``raw`` (see module doc); ``UnsupportedEvent`` if it is none of them."""
     names = names or default_names()
+    if type(raw) is bytes:  # the HTTP entry's request body, on every push: the fast parse
+        try:
+            raw = _parse(raw.decode())
+        except (ValueError, StopIteration):
+            pass  # UTF-16/32 JSON, or not JSON: the general path below tells which
     if isinstance(raw, (bytes, bytearray, memoryview, str)):
         try:
             raw = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise UnsupportedEvent(f"payload is not JSON: {e}; it starts {bytes(raw[:60]) if not isinstance(raw, str) else raw[:60]!r}") from None
+    if type(raw) is dict and "message" in raw and "specversion" not in raw:  # the hot path: push
+        return [push_to_event(raw, names)]
     if isinstance(raw, Mapping):
         if "message" in raw and "specversion" not in raw:
             return [push_to_event(raw, names)]
@@ -133,7 +143,7 @@ def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise UnsupportedEvent(f"{what} must be base64 text, got {type(value).__name__}")
     try:
-        return base64.b64decode(value, validate=True)
+        return binascii.a2b_base64(value, strict_mode=True)  # validates, as b64decode(validate=True)
     except (binascii.Error, ValueError) as e:
         raise UnsupportedEvent(f"{what} is not valid base64: {e}") from None
 
@@ -148,38 +158,71 @@ def _attempt(*values: Any) -> int:
 
 
 def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Names) -> Message | Tick:
-    """A PubsubMessage JSON object -> Message (or Tick when the trigger is a schedule)."""
-    if not isinstance(msg, Mapping):
+    """A PubsubMessage JSON object -> Message (or Tick when the trigger is a schedule).
+
+    On every push, so exact type tests come first and the general checks only run when they fail."""
+    if type(msg) is not dict and not isinstance(msg, Mapping):
         raise UnsupportedEvent(f"{where}: 'message' must be an object, got {type(msg).__name__}")
-    mid = msg.get("messageId") or msg.get("message_id")
-    if not mid or not isinstance(mid, str):
-        raise UnsupportedEvent(f"{where}: message has no messageId; its keys were {sorted(msg)[:12]}")
-    attrs = msg.get("attributes") or {}
-    if not isinstance(attrs, Mapping) or not all(type(v) is str for v in attrs.values()):
-        raise UnsupportedEvent(f"{where}: message {mid} attributes must map str to str, got {attrs!r:.80}")
+    get = msg.get
+    mid = get("messageId") or get("message_id")
+    if type(mid) is not str or not mid:
+        raise UnsupportedEvent(f"{where}: message has no messageId; its keys were {sorted(map(str, msg))[:12]}")
+    attrs = get("attributes")
+    if attrs:
+        if type(attrs) is not dict and not isinstance(attrs, Mapping):
+            raise UnsupportedEvent(f"{where}: message {mid} attributes must be an object, got {attrs!r:.80}")
+        for k, v in attrs.items():
+            if type(v) is not str or type(k) is not str:
+                raise UnsupportedEvent(f"{where}: message {mid} attributes must map str to str, got {k!r}: {v!r:.60}")
+        # checked: a read-only copy spares Message a second pass over the attributes
+        attrs = MappingProxyType(dict(attrs))
+    else:
+        attrs = _NO_ATTRIBUTES
+    published = get("publishTime") or get("publish_time")
     try:
-        time = parse_time(msg.get("publishTime") or msg.get("publish_time"))
-    except (TypeError, ValueError) as e:
-        raise UnsupportedEvent(f"{where}: message {mid} publishTime: {e}") from None
+        # RFC 3339 UTC ("...Z", up to 9 fractional digits, as Pub/Sub sends it): Python 3.11's
+        # fromisoformat reads it ten times faster than the general parse_time
+        time = _fromisoformat(published) if type(published) is str and published[-1:] == "Z" \
+            else parse_time(published)
+    except (TypeError, ValueError):
+        try:
+            time = parse_time(published)
+        except (TypeError, ValueError) as e:
+            raise UnsupportedEvent(f"{where}: message {mid} publishTime: {e}") from None
     if names.schedule:
         return Tick(mid, names.source or source or "schedule", time)
-    key = msg.get("orderingKey") or msg.get("ordering_key") or None
-    if key is not None and not isinstance(key, str):
+    key = get("orderingKey") or get("ordering_key") or None
+    if key is not None and type(key) is not str:
         raise UnsupportedEvent(f"{where}: message {mid} orderingKey must be a str, got {key!r:.40}")
     if not source:
         raise UnsupportedEvent(f"{where}: message {mid} does not say which topic it came from")
-    body = _b64(msg.get("data"), f"{where}: message {mid} data")
+    data = get("data")
+    if data and type(data) is str:
+        try:
+            body = _a2b(data, strict_mode=True)  # validates, as b64decode(validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise UnsupportedEvent(f"{where}: message {mid} data is not valid base64: {e}") from None
+    else:
+        body = _b64(data, f"{where}: message {mid} data")
     return Message(mid, body, source, attrs, attempt, key, time)
+
+
+_NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
+_a2b = binascii.a2b_base64
+_fromisoformat = datetime.fromisoformat
+
 
 
 def push_to_event(raw: Mapping[str, Any], names: Names) -> Message | Tick:
     """A Pub/Sub push body (``{"message", "subscription", "deliveryAttempt"}``)."""
     sub = raw.get("subscription")
-    if sub is not None and not isinstance(sub, str):
+    if sub is not None and type(sub) is not str:
         raise UnsupportedEvent(f"Pub/Sub push body: 'subscription' must be a str, got {sub!r:.60}")
     msg = raw.get("message")
     source = names.source or names.name(sub, sub.rsplit("/", 1)[-1] if sub else None)
-    attempt = _attempt(raw.get("deliveryAttempt"), msg.get("deliveryAttempt") if isinstance(msg, Mapping) else None)
+    attempt = raw.get("deliveryAttempt")
+    if type(attempt) is not int or attempt < 1:
+        attempt = _attempt(attempt, msg.get("deliveryAttempt") if isinstance(msg, Mapping) else None)
     return message_of(msg, f"Pub/Sub push body from {sub or 'an unnamed subscription'}", source, attempt, names)
 
 

@@ -12,7 +12,7 @@ from cloudevents.http import CloudEvent
 
 from adapters.gcp import Names, to_events
 from adapters.gcp.convert import tick_of
-from portside import Event, Message, ObjectCreated, ObjectDeleted, RecordChanged, Tick, UnsupportedEvent
+from portside import Event, Message, ObjectCreated, ObjectDeleted, PermanentError, RecordChanged, Tick, UnsupportedEvent
 from tests.gcp import payloads as P
 
 NAMES = Names.from_resources(P.RESOURCES, keys={"items": ("id",)})
@@ -165,3 +165,28 @@ def test_garbage_protobuf_is_unsupported_not_a_decode_error() -> None:
 def test_scheduler_call_without_a_schedule_name_is_unsupported() -> None:
     with pytest.raises(UnsupportedEvent, match="names no schedule"):
         tick_of({"X-CloudScheduler": "true"}, b"", Names())
+
+
+JSON_EDGES = [b"", b" ", b"\n\t ", b"\x0b", b"\xc2\xa0", b" {}", b"x"]
+
+
+@pytest.mark.parametrize("before, after", [(b, a) for b in (b"", b" ", b"\xef\xbb\xbf") for a in JSON_EDGES])
+def test_the_fast_json_parse_accepts_and_refuses_exactly_what_json_loads_does(before: bytes, after: bytes) -> None:
+    """Push bodies and Message.json() skip json.loads's Python layers; the verdict must not change."""
+    text = before + json.dumps({"order": "o-1"}).encode() + after
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = None
+    message = one(json.dumps({"message": P.pubsub_message(data=text)}).encode(), Names(source="orders"))
+    push = before + json.dumps(P.push_body()).encode() + after
+    if expected is None:
+        with pytest.raises(PermanentError, match="not valid JSON"):
+            message.json()
+        with pytest.raises(UnsupportedEvent):
+            to_events(push, Names(source="orders"))
+    else:
+        assert message.json() == expected
+        assert one(push, Names(source="orders")).json() == {"order": "o-1", "total": 42}
+    utf16 = json.dumps({"order": "o-1"}).encode("utf-16")
+    assert one(json.dumps({"message": P.pubsub_message(data=utf16)}).encode(), Names(source="orders")).json() == {"order": "o-1"}
