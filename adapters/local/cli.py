@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shlex
 import signal
 import sys
@@ -63,6 +64,15 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+def _explain(error: Exception) -> str:
+    """The error's first line, plus what to do when a module does not import."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    m = re.search(r"cannot import (?:handler|app) module '([\w.]+)'", text)
+    if m:
+        text += f" (fix it, then retry; `python -c 'import {m.group(1)}'` shows the traceback)"
+    return text
+
+
 def _out() -> Callable[[str], None]:
     """Rich markup on a terminal, plain lines (markup stripped) when piped or captured."""
     if sys.stdout.isatty():
@@ -73,9 +83,8 @@ def _out() -> Callable[[str], None]:
             return console.print
         except ImportError:
             pass
-    from re import sub
 
-    return lambda text: click.echo(sub(r"(?<!\\)\[/?(?:dim|bold|bold cyan|green|yellow|red)\]", "", text).replace("\\[", "["))
+    return lambda text: click.echo(re.sub(r"(?<!\\)\[/?(?:dim|bold|bold cyan|green|yellow|red)\]", "", text).replace("\\[", "["))
 
 
 def esc(text: object) -> str:
@@ -90,7 +99,7 @@ def _cloud(app: str, data_dir: str, **kw: Any) -> Any:
     try:
         return LocalCloud(app, data_dir, **kw)
     except PortsideError as e:
-        _fail(str(e).splitlines()[0])
+        _fail(_explain(e))
 
 
 _app_option = click.option("--app", "app_spec", default=DEFAULT_APP, envvar="PORTSIDE_APP", show_default=True,
@@ -164,7 +173,7 @@ def dev(app_spec: str, data_dir: str, port: int, workers: int, quiet: bool) -> N
         cloud.start(port)
     except PortsideError as e:
         cloud.store.close()
-        _fail(str(e).splitlines()[0])
+        _fail(_explain(e))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     n_http = sum(isinstance(f.trigger, HttpTrigger) for f in cloud.app.functions.values())
@@ -301,7 +310,7 @@ def emit(app_spec: str, data_dir: str, resource: str, data: str | None, key: str
             _fail(f"{res.kind} {res.name!r} takes no events: emit to a queue, topic, bucket or schedule"
                   + (" (use `portside invoke` for HTTP)" if isinstance(res, Api) else ""))
     except (PortsideError, ValueError, TypeError) as e:
-        _fail(str(e).splitlines()[0])
+        _fail(_explain(e))
     finally:
         cloud.store.close()
     from adapters.local.runtime import running
@@ -378,7 +387,7 @@ def dlq_redrive(app_spec: str, data_dir: str, ids: tuple[int, ...], function: st
             cloud.app.get_function(function)
         n = cloud.redrive(list(ids) or None, function)
     except PortsideError as e:
-        _fail(str(e).splitlines()[0])
+        _fail(_explain(e))
     finally:
         cloud.store.close()
     from adapters.local.runtime import running
@@ -455,7 +464,7 @@ def graph(app_spec: str, markdown: bool) -> None:
     try:
         app = load_app(app_spec)
     except PortsideError as e:
-        _fail(str(e).splitlines()[0])
+        _fail(_explain(e))
     text = mermaid(app)
     click.echo(f"```mermaid\n{text}\n```" if markdown else text)
 

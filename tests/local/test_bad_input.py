@@ -59,12 +59,14 @@ def test_handler_module_that_does_not_import(tmp_path: Path, monkeypatch: pytest
     code, out = run("dev", "--app", "broken_app:app", "--data-dir", str(tmp_path / "data"), "--port", "0")
     line = one_line_error(out)
     assert code == 1 and "cannot import handler module 'broken_handlers'" in line and "no_such_package_xyz" in line
+    assert "python -c 'import broken_handlers'" in line
     assert not (tmp_path / "data" / "runtime.json").exists()  # nothing started
 
 
 def test_app_module_that_does_not_import(tmp_path: Path) -> None:
     code, out = run("graph", "--app", "no_such_app_module:app")
-    assert code == 1 and "cannot import app module 'no_such_app_module'" in one_line_error(out)
+    line = one_line_error(out)
+    assert code == 1 and "cannot import app module 'no_such_app_module'" in line and "python -c" in line
 
 
 def test_a_second_runtime_on_the_same_data_dir(cloud: LocalCloud) -> None:
