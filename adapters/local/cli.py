@@ -114,10 +114,12 @@ def cli() -> None:
 
 
 # -- dev ---------------------------------------------------------------------------------------
-def _line(report: Any) -> str:
+def _line(report: Any, timeout: float | None = None) -> str:
     """`source -> handler -> outcome (attempt, duration)` for one finished invocation."""
     o = report.outcome
     ms = f"{o.seconds * 1000:.1f} ms"
+    if timeout is not None and o.seconds > timeout:  # not enforced locally: say what the cloud would do
+        ms += f", [yellow]over its {timeout:g} s timeout: the cloud would stop it[/yellow]"
     stamp = datetime.now().strftime("%H:%M:%S")
     head = f"[dim]{stamp}[/dim] {esc(report.source)} -> [bold]{report.function}[/bold] ->"
     if report.status is not None:
@@ -161,7 +163,8 @@ def dev(app_spec: str, data_dir: str, port: int, workers: int, quiet: bool) -> N
     lock = threading.Lock()
 
     def report(r: Any) -> None:
-        line = _line(r)
+        fn = cloud.app.functions.get(r.function)
+        line = _line(r, fn.timeout if fn else None)
         with lock:
             out(line)
             sys.stdout.flush()

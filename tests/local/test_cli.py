@@ -135,3 +135,14 @@ def test_user_text_with_brackets_prints_literally_plain_and_rich() -> None:
     with runner.isolation() as (out, _, _):
         _out()(f"[green]ok[/green] {esc('list [1, 2] [red]')}")
     assert out.getvalue().decode().strip() == "ok list [1, 2] [red]"
+
+
+def test_live_line_says_when_a_handler_ran_over_its_timeout() -> None:
+    from adapters.local.cli import _line
+    from adapters.local.runtime import Report
+    from portside.delivery import Action, Decision, Outcome
+    from portside.events import Message
+
+    report = Report("queue q", "slow-fn", Outcome(Message("m", b"", "q"), 1, seconds=2.5), Decision(Action.ACK))
+    assert "over its 2 s timeout" in _line(report, 2)
+    assert "timeout" not in _line(report, 30) and "-> [green]ok[/green] (attempt 1, 2500.0 ms)" in _line(report, 30)
