@@ -71,8 +71,13 @@ class Dev:
         self.err: list[str] = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True).start()
-        line = wait_for(lambda: next((l for l in self.lines if "HTTP " in l), None) or self._dead(), 15,
-                        "the HTTP line of `portside dev`")
+        try:
+            line = wait_for(lambda: next((l for l in self.lines if "HTTP " in l), None) or self._dead(), 15,
+                            "the HTTP line of `portside dev`")
+        except BaseException:
+            self.proc.kill()  # never leave a runtime behind
+            self.proc.wait(10)
+            raise
         self.url = line.split()[-1]
 
     def _dead(self) -> None:
@@ -86,7 +91,8 @@ class Dev:
             into.append(line.rstrip("\n"))
 
     def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
     def stop(self) -> int:

@@ -68,10 +68,14 @@ def test_sigkill_mid_stream_loses_no_accepted_message_and_applies_each_once(tmp_
     senders.append(threading.Thread(target=publish, args=(data, published, stop)))
     for s in senders:
         s.start()
-    wait_for(lambda: len(accepted) >= 400, 20, "400 accepted messages")
     db = data / "portside.db"
-    wait_for(lambda: rows(db, "SELECT COUNT(*) FROM items WHERE tbl='items'")[0][0] > 50, 10, "processing under way")
-    dev.kill()  # SIGKILL: no cleanup, in-flight leases and half-run handlers left behind
+    try:
+        wait_for(lambda: len(accepted) >= 400, 20, "400 accepted messages")
+        wait_for(lambda: rows(db, "SELECT COUNT(*) FROM items WHERE tbl='items'")[0][0] > 50, 10,
+                 "processing under way")
+    finally:
+        dev.kill()  # SIGKILL: no cleanup, in-flight leases and half-run handlers left behind
+        stop.set()
     stop.set()
     for s in senders:
         s.join(10)
