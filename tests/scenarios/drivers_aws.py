@@ -164,6 +164,7 @@ class AwsDriver(PollingDriver):
     """The reference app on moto, each function run by adapters.aws's entry."""
 
     name = "aws"
+    poll_max = 0.25  # a check is a few emulator calls: cheap next to a second of waiting
     quiet = 1.0  # settle: the snapshot counts messages in flight or awaiting a retry, so little is needed
 
     @classmethod

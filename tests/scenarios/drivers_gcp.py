@@ -111,6 +111,7 @@ class GcpDriver(PollingDriver):
     """The reference app on the Pub/Sub, Firestore and Cloud Storage emulators."""
 
     name = "gcp"
+    poll_max = 0.25  # a check is a few emulator calls: cheap next to a second of waiting
     quiet = 3.0  # settle: the emulator redelivers a nacked message ~2 s later
 
     @classmethod
