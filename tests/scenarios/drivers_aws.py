@@ -201,7 +201,11 @@ class AwsDriver(PollingDriver):
         self._dead: list[DeadLetter] = []
         self.inboxes: list[Inbox] = []
         self.errors: list[str] = []  # driver-side failures (a poller that could not reach moto)
-        self._deploy()
+        try:
+            self._deploy()
+        except BaseException:
+            self.close()
+            raise
 
     def _wait_for_moto(self) -> None:
         deadline = time.monotonic() + 15
@@ -357,6 +361,9 @@ class AwsDriver(PollingDriver):
                     self._busy += 1
                 try:
                     self._deliver(inbox, got)
+                except Exception as e:  # noqa: BLE001 - keep polling; the scenario fails on self.errors
+                    if not self._stop.is_set():
+                        self.errors.append(f"{inbox.function.name}: settling a batch failed: {type(e).__name__}: {e}")
                 finally:
                     with self._cond:
                         self._busy -= 1

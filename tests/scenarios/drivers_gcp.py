@@ -31,7 +31,8 @@ the driver (what Google runs and the emulators do not):
   - routes HTTP calls to the function whose declared route matches (one Cloud Function per route).
 adapters.gcp keeps one deployment per process (as a Cloud Run instance runs one function), so
 the driver switches it with ``adapters.gcp.configure`` and runs one invocation at a time.
-Not exercised: IAM/OIDC push authentication, Eventarc's 24 h retry window, Cloud Scheduler.
+Not exercised: IAM/OIDC push authentication, Eventarc's 24 h retry window, Cloud Scheduler,
+object deletions (no scenario deletes; ``upload`` plays ``finalized`` only).
 """
 
 from __future__ import annotations
@@ -124,12 +125,21 @@ class GcpDriver(PollingDriver):
 
         from tests.gcp.conftest import Emulator, free_port
 
+        self._invoke = threading.Lock()
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._activity = self._busy = 0
+        self._generation = 0
+        self.subscriptions: list[Subscription] = []
+        self._storage_threads: list[threading.Thread] = []
+        self._dead: list[DeadLetter] = []
+        self.errors: list[str] = []
+        self._saved = {k: os.environ.get(k) for k in EMULATOR_VARS}
         self.app_spec, self.app = app, load_app(app)
         self.tmp = tempfile.mkdtemp(prefix="portside-scenarios-gcp-")
         self.emulators = [Emulator(["beta", "emulators", "pubsub", "start", "--project=ps-scn-0"], "pubsub",
                                    Path(self.tmp)),
                           Emulator(["emulators", "firestore", "start"], "firestore", Path(self.tmp))]
-        self._saved = {k: os.environ.get(k) for k in EMULATOR_VARS}
         port = free_port()
         self.storage = create_server("127.0.0.1", port, in_memory=True)
         self.storage.start()
@@ -146,16 +156,11 @@ class GcpDriver(PollingDriver):
             f.write("from adapters.gcp import on_cloud_event, on_http  # noqa: F401\n")
         self.clients = {"http": create_app("on_http", main, "http").test_client(),
                         "event": create_app("on_cloud_event", main, "cloudevent").test_client()}
-        self._invoke = threading.Lock()
-        self._stop = threading.Event()
-        self._cond = threading.Condition()
-        self._activity = self._busy = 0
-        self._generation = 0
-        self.subscriptions: list[Subscription] = []
-        self._storage_threads: list[threading.Thread] = []
-        self._dead: list[DeadLetter] = []
-        self.errors: list[str] = []
-        self._deploy()
+        try:
+            self._deploy()
+        except BaseException:
+            self.close()
+            raise
 
     # -- provisioning, as infra/gcp does it, in a fresh project per scenario --
     def _deploy(self) -> None:
@@ -366,7 +371,8 @@ class GcpDriver(PollingDriver):
         self._stop_pollers()
         for e in getattr(self, "emulators", []):
             e.stop()
-        self.storage.stop()
+        if getattr(self, "storage", None) is not None:
+            self.storage.stop()
         for k, v in self._saved.items():
             if v is None:
                 os.environ.pop(k, None)
