@@ -9,7 +9,7 @@ Pub/Sub sends them for a message portside published (data base64, traceparent/co
 attributes, messageId and publishTime in both spellings, deliveryAttempt).
   * ratio = to_events(body) + .json() of the message, for each body  /  json.loads(body) +
             json.loads(its decoded data), for each body (the issue's figure); the two alternate
-            in 61 rounds and the figure is the median of the per-round ratios
+            in 61 rounds and the figures are medians (bench/timing.py)
 
 Cold start: fresh interpreters that have imported functions_framework (as the Cloud Functions
 runtime has before it loads main.py), with and without `import adapters.gcp`, interleaved;
@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import base64
 import json
-import statistics
 import sys
-import time
 import uuid
 
 from bench.startup import report
+from bench.timing import paired
 
 TOPIC = "projects/shop-prod/topics/shop-prod-orders"
 
@@ -53,25 +52,6 @@ def push_bodies(n: int = 10) -> list[bytes]:
     return out
 
 
-def _us(fn, number: int) -> float:
-    """Microseconds per call of ``fn``, over ``number`` calls."""
-    t = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t) / number * 1e6
-
-
-def paired(baseline, candidate, rounds: int = 61, number: int = 300) -> tuple[float, float, float]:
-    """(baseline µs, candidate µs, ratio): rounds alternate the two so that load from other
-    processes on this shared machine hits both alike; the ratio is the median of the
-    per-round ratios, the times are the fastest rounds (the least disturbed)."""
-    base, cand = [], []
-    for _ in range(rounds):
-        base.append(_us(baseline, number))
-        cand.append(_us(candidate, number))
-    return min(base), min(cand), statistics.median(c / b for b, c in zip(base, cand))
-
-
 def overhead() -> float:
     from adapters.gcp import Names, to_events
 
@@ -92,7 +72,6 @@ def overhead() -> float:
 
     got = [m for b in bodies for m in to_events(b, names)]
     assert len(got) == 10 and got[0].json()["order_id"] == "o-1000" and got[0].source == "orders"
-    adapter(), baseline()  # warm up
     base, ad, ratio = paired(baseline, adapter)
     size = sum(map(len, bodies)) // len(bodies)
     print(f"10 Pub/Sub push bodies of {size} bytes each (median µs per 10)")
