@@ -4,7 +4,7 @@ infra/ provisions from this module, the local runtime runs it and the fake cloud
 Each function names exactly what it uses, and how: that list becomes its IAM policy (AWS)
 or its service account's roles (GCP), and the fake and local targets enforce it.
 
-Patterns (docs/readme-app.md walks through each one):
+Patterns (README.md, "The reference application", walks through each one):
  1. upload processing        handlers/thumbnails.py
  2. async API (contact form) handlers/contact.py
  3. fan-out (puppy profiles) handlers/profiles.py -> social.py, matchmaking.py, search.py

@@ -4,7 +4,7 @@ A scenario acts like a user or an outside system (upload a file, call the API, p
 event) and then waits for an observable effect (an object, a table row, a dead letter).
 It never reaches inside a target, so the same scenario proves the same behaviour on the
 fake cloud, the local runtime (drivers_local.py), AWS through moto (drivers_aws.py) and the
-GCP emulators (drivers_gcp.py); docs/readme-scenarios.md shows the matrix.
+GCP emulators (drivers_gcp.py); README.md ("One scenario suite, every target") shows the matrix.
 
 Adding a target = one class here that implements ``Driver`` and is decorated ``@register``:
 - ``unavailable()`` says why it cannot run on this machine (the scenarios are then skipped

@@ -1,6 +1,6 @@
 """Run the scenario suite on every target and print the scenario x target matrix (Markdown).
 
-    .venv/bin/python -m tests.scenarios.matrix            # the table docs/readme-scenarios.md shows
+    .venv/bin/python -m tests.scenarios.matrix            # the table README.md shows
     .venv/bin/python -m tests.scenarios.matrix -k "aws"   # extra arguments go to pytest
 
 The table comes from pytest's JUnit XML of that very run: nothing is typed by hand, a failure
