@@ -62,6 +62,7 @@ from portside.resources import (
     encode_body,
     event_attributes,
 )
+from tests.aws.conftest import lambda_sqs_event
 from tests.scenarios.drivers import DeadLetter, PollingDriver, Reply, register
 
 REGION = "eu-west-1"
@@ -94,28 +95,6 @@ class Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
-
-
-def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """What Lambda's SQS event source mapping hands a function for the messages it received."""
-    records = []
-    for m in messages:
-        attrs = {}
-        for name, v in (m.get("MessageAttributes") or {}).items():
-            a: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": v["DataType"]}
-            if "BinaryValue" in v:
-                a["binaryValue"] = base64.b64encode(v["BinaryValue"]).decode()
-            else:
-                a["stringValue"] = v["StringValue"]
-            attrs[name] = a
-        rec = {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-               "attributes": dict(m.get("Attributes") or {}), "messageAttributes": attrs,
-               "md5OfBody": m.get("MD5OfBody"), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-               "awsRegion": REGION}
-        if m.get("MD5OfMessageAttributes"):
-            rec["md5OfMessageAttributes"] = m["MD5OfMessageAttributes"]
-        records.append(rec)
-    return {"Records": records}
 
 
 def http_api_event(method: str, path: str, route: str, params: dict[str, str], body: bytes,
