@@ -7,8 +7,8 @@ Bodies arrive here already encoded (bytes) and attributes already carry trace co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
 from portside.resources import Resource
 
@@ -68,3 +68,27 @@ class Target(Protocol):
 
     def port(self, resource: Resource) -> Any:
         """The port for ``resource``: a BucketPort, QueuePort, TopicPort or TablePort."""
+
+
+class PortCache:
+    """Base of every target: one port per resource, made on a handler's first use of it and
+    reused after, since a cloud client costs tens of milliseconds to create and a warm function
+    serves many invocations. A target lists its port classes in ``port_types`` (each called
+    with the target and the resource) or overrides ``make_port``."""
+
+    port_types: ClassVar[Mapping[type[Resource], Callable[[Any, Resource], Any]]] = {}
+
+    def __init__(self) -> None:
+        self._ports: dict[str, Any] = {}
+
+    def port(self, resource: Resource) -> Any:
+        port = self._ports.get(resource.name)
+        if port is None:
+            port = self._ports[resource.name] = self.make_port(resource)
+        return port
+
+    def make_port(self, resource: Resource) -> Any:
+        for kind, make in self.port_types.items():
+            if isinstance(resource, kind):
+                return make(self, resource)
+        raise TypeError(f"{resource!r} has no port: handlers reach it through its trigger")

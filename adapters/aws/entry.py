@@ -39,29 +39,24 @@ from portside.app import App, Function, load_app
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, HttpResponse, Message
+from portside.ports import PortCache
 from portside.resources import Bucket, HttpTrigger, Queue, Resource, Table, Topic
 
 log = logging.getLogger("portside.aws")
 UTC = timezone.utc
 
 
-class AwsTarget:
+class AwsTarget(PortCache):
     """The ``Target`` handlers run on in Lambda: ports are boto3-backed, created on first use."""
 
     name = "aws"
 
     def __init__(self, names: Names) -> None:
+        super().__init__()
         self.names = names
-        self._ports: dict[str, Any] = {}
 
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-    def port(self, resource: Resource) -> Any:
-        port = self._ports.get(resource.name)
-        if port is None:
-            port = self._ports[resource.name] = self._make(resource)
-        return port
 
     def physical(self, resource: Resource) -> dict[str, str]:
         """The resource's physical identifiers from ``PORTSIDE_RESOURCES`` as {name, url, arn}."""
@@ -78,7 +73,7 @@ class AwsTarget:
             return {"name": value}
         return {k: v for k, v in value.items() if isinstance(v, str) and v}
 
-    def _make(self, resource: Resource) -> Any:
+    def make_port(self, resource: Resource) -> Any:
         from adapters.aws import ports  # boto3 loads here, on the first port a handler uses
 
         ids = self.physical(resource)

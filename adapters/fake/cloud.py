@@ -21,6 +21,7 @@ from typing import Any
 from adapters.fake.ports import FakeBucket, FakeQueue, FakeTable, FakeTopic, StoredObject
 from portside.app import App, Function, load_app
 from portside.delivery import Action, DeadLetter, Outcome, decide, http_response, invoke
+from portside.ports import PortCache
 from portside.events import (
     AnyEvent,
     Event,
@@ -59,18 +60,19 @@ class _Pending:
     attempt: int = field(compare=False)
 
 
-class FakeCloud:
+class FakeCloud(PortCache):
     """An in-memory target built from an ``App`` (or an ``"module:app"`` path)."""
 
     name = "fake"
+    port_types = {Bucket: FakeBucket, Queue: FakeQueue, Topic: FakeTopic, Table: FakeTable}
 
     def __init__(self, app: App | str = "handlers.app:app", *, seed: int = 0) -> None:
+        super().__init__()
         self.app = load_app(app) if isinstance(app, str) else app
         self.clock = 0.0  # virtual seconds since EPOCH; retries advance it, nothing sleeps
         self.history: list[tuple[str, Outcome]] = []
         self.dead: list[DeadLetter] = []
         self.dropped: list[tuple[str, Outcome]] = []
-        self._ports: dict[str, Any] = {}
         self._pending: list[_Pending] = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
@@ -81,17 +83,7 @@ class FakeCloud:
         self._reorder = False
         self._failures: dict[str, list[BaseException]] = defaultdict(list)
 
-    # -- the Target protocol --
-    def port(self, resource: Resource) -> Any:
-        port = self._ports.get(resource.name)
-        if port is None:
-            kinds = {Bucket: FakeBucket, Queue: FakeQueue, Topic: FakeTopic, Table: FakeTable}
-            make = next((p for k, p in kinds.items() if isinstance(resource, k)), None)
-            if make is None:
-                raise TypeError(f"{resource!r} has no port: handlers reach it through its trigger")
-            port = self._ports[resource.name] = make(self, resource)
-        return port
-
+    # -- the Target protocol (port() comes from PortCache) --
     def now(self) -> datetime:
         return EPOCH + timedelta(seconds=self.clock)
 

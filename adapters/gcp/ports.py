@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from adapters.gcp import env
 from portside.errors import DeclarationError, NotFound
+from portside.ports import PortCache
 from portside.resources import Bucket, Queue, Resource, Table, Topic
 
 log = logging.getLogger("portside.gcp")
@@ -307,14 +308,14 @@ class FirestoreTable:
 
 # -- the target --------------------------------------------------------------------------------
 
-class GcpTarget:
+class GcpTarget(PortCache):
     """Where a deployed function's handlers run: ports resolved from PORTSIDE_RESOURCES."""
 
     name = "gcp"
 
     def __init__(self, resources: Mapping[str, Any], project: str | None = None) -> None:
+        super().__init__()
         self.resources, self.project = dict(resources), project or project_id()
-        self._ports: dict[str, Any] = {}
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
@@ -328,13 +329,7 @@ class GcpTarget:
                 f"(known: {sorted(self.resources)}): the deployment does not grant this function its use"
             ) from None
 
-    def port(self, resource: Resource) -> Any:
-        port = self._ports.get(resource.name)
-        if port is None:
-            port = self._ports[resource.name] = self._make(resource)
-        return port
-
-    def _make(self, resource: Resource) -> Any:
+    def make_port(self, resource: Resource) -> Any:
         physical = self.physical(resource)
         if isinstance(resource, Bucket):
             return GcsBucket(str(physical), resource.name, self.project)

@@ -35,6 +35,7 @@ from adapters.local.store import Delivery, Store
 from portside.app import App, Function, load_app
 from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke
 from portside.events import AnyEvent, Message, Tick
+from portside.ports import PortCache
 from portside.resources import (
     Bucket,
     HttpTrigger,
@@ -64,21 +65,22 @@ class Report:
     status: int | None = None  # HTTP status
 
 
-class LocalCloud:
+class LocalCloud(PortCache):
     """A target built from an ``App`` over a data directory (default ``./.portside``)."""
 
     name = "local"
+    port_types = {Bucket: LocalBucket, Queue: LocalQueue, Topic: LocalTopic, Table: LocalTable}
 
     def __init__(self, app: App | str = "handlers.app:app", data_dir: str | os.PathLike[str] = ".portside", *,
                  workers: int = 8, on_report: Callable[[Report], None] | None = None,
                  poll: float = 0.05) -> None:
+        super().__init__()
         self.app = load_app(app) if isinstance(app, str) else app
         self.store = Store(data_dir)
         self.workers = max(1, workers)
         self.on_report = on_report
         self.poll = poll
         self.url: str | None = None
-        self._ports: dict[str, Any] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -94,19 +96,11 @@ class LocalCloud:
         self.secret = secret_file.read_bytes()
         self._consumers = [f for f in self.app.functions.values() if not isinstance(f.trigger, HttpTrigger)]
 
-    # -- the Target protocol --
-    def port(self, resource: Resource) -> Any:
-        port = self._ports.get(resource.name)
-        if port is None:
-            # The app's own object: a handle from a second import of the app module (``python -m``
-            # runs it as __main__) is a different object with the same name, and triggers match by identity.
-            resource = self.app.resources.get(resource.name, resource)
-            kinds = {Bucket: LocalBucket, Queue: LocalQueue, Topic: LocalTopic, Table: LocalTable}
-            make = next((p for k, p in kinds.items() if isinstance(resource, k)), None)
-            if make is None:
-                raise TypeError(f"{resource!r} has no port: handlers reach it through its trigger")
-            port = self._ports[resource.name] = make(self, resource)
-        return port
+    # -- the Target protocol (port() comes from PortCache) --
+    def make_port(self, resource: Resource) -> Any:
+        # The app's own object: a handle from a second import of the app module (``python -m``
+        # runs it as __main__) is a different object with the same name, and triggers match by identity.
+        return super().make_port(self.app.resources.get(resource.name, resource))
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc)

@@ -1,0 +1,37 @@
+"""PortCache: every target makes one port per resource, on first use, and refuses non-port kinds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from portside import App
+from portside.ports import PortCache
+from portside.resources import Bucket, Resource
+
+
+class Made:
+    def __init__(self, target: Any, resource: Resource) -> None:
+        self.target, self.resource = target, resource
+
+
+class Target(PortCache):
+    name = "test"
+    port_types = {Bucket: Made}
+
+
+def test_one_port_per_resource_made_on_first_use() -> None:
+    app = App("ports")
+    uploads, thumbs = app.bucket("uploads"), app.bucket("thumbs")
+    target = Target()
+    first = target.port(uploads)
+    assert isinstance(first, Made) and first.target is target and first.resource is uploads
+    assert target.port(uploads) is first  # reused: clients are costly
+    assert target.port(thumbs) is not first
+
+
+def test_a_resource_without_a_port_is_refused_by_name() -> None:
+    app = App("ports")
+    with pytest.raises(TypeError, match=r"Queue\('jobs'\) has no port"):
+        Target().port(app.queue("jobs"))
