@@ -25,7 +25,6 @@ import statistics
 import tempfile
 import threading
 import time
-from typing import Any
 
 from portside import App, HttpRequest, HttpResponse, Message
 

@@ -12,13 +12,10 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from portside.errors import DeclarationError
 from portside.events import Event
-
-if TYPE_CHECKING:
-    from portside.ports import BucketPort, QueuePort, TablePort, TopicPort
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 MAX_PAYLOAD = 256 * 1024  # SNS's limit, the smallest of the clouds' (DESIGN §6)

@@ -21,7 +21,6 @@ import shlex
 import signal
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable

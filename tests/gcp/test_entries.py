@@ -5,7 +5,6 @@ mode, Pub/Sub push bodies, Cloud Scheduler calls and HTTP routes."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
