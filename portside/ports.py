@@ -7,6 +7,7 @@ Bodies arrive here already encoded (bytes) and attributes already carry trace co
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
@@ -58,6 +59,16 @@ class TablePort(Protocol):
     def delete(self, key: dict[str, Any]) -> None: ...
 
     def query(self, partition: Any, limit: int | None) -> list[dict[str, Any]]: ...
+
+
+def item_json(item: Mapping[str, Any], table: str) -> str:
+    """A table item as compact JSON text, refusing what no cloud's table stores (sets, bytes,
+    NaN, objects) with an error naming the table: every target's table port checks through here."""
+    try:
+        return json.dumps(item, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
+                        f"list, dict): {e}") from None
 
 
 @runtime_checkable

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from portside.errors import NotFound
+from portside.ports import item_json
 from portside.resources import Bucket, Queue, Table, Topic
 
 if TYPE_CHECKING:
@@ -75,13 +76,9 @@ class FakeTopic:
         return self.cloud._fan_out(self.resource, body, attributes, ordering_key)
 
 
-def _plain(item: dict[str, Any], table: str) -> dict[str, Any]:
+def _plain(item: Mapping[str, Any], table: str) -> dict[str, Any]:
     """A deep copy that also proves the item holds only JSON types, as every cloud needs."""
-    try:
-        return json.loads(json.dumps(item, allow_nan=False))
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
-                        f"list, dict): {e}") from None
+    return json.loads(item_json(item, table))
 
 
 class FakeTable:

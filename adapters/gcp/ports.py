@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from adapters.gcp import env
 from portside.errors import DeclarationError, NotFound
-from portside.ports import PortCache
+from portside.ports import PortCache, item_json
 from portside.resources import Bucket, Queue, Resource, Table, Topic
 
 log = logging.getLogger("portside.gcp")
@@ -226,11 +226,7 @@ def plain(value: Any) -> Any:
 
 def _checked(item: Mapping[str, Any], table: str) -> dict[str, Any]:
     """Items hold only JSON types on every cloud: refuse the rest here, naming the table."""
-    try:
-        return json.loads(json.dumps(item, allow_nan=False))
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
-                        f"list, dict): {e}") from None
+    return json.loads(item_json(item, table))
 
 
 class FirestoreTable:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from adapters.local import codec
-from adapters.local.store import dumps_item
 from portside.errors import NotFound
 from portside.events import Message, ObjectCreated, ObjectDeleted
+from portside.ports import item_json
 from portside.resources import (
     Bucket,
     ObjectCreatedTrigger,
@@ -190,12 +190,12 @@ class LocalTable:
         return json.loads(rows[0][0]) if rows else None
 
     def put(self, item: dict[str, Any]) -> None:
-        text = dumps_item(item, self.resource.name)
+        text = item_json(item, self.resource.name)
         with self.cloud.store.tx() as db:
             db.execute("INSERT OR REPLACE INTO items VALUES (?,?,?,?)", (*self._key(item), text))
 
     def put_if_absent(self, item: dict[str, Any]) -> bool:
-        text = dumps_item(item, self.resource.name)
+        text = item_json(item, self.resource.name)
         with self.cloud.store.tx() as db:
             return db.execute("INSERT OR IGNORE INTO items VALUES (?,?,?,?)", (*self._key(item), text)).rowcount == 1
 
@@ -207,7 +207,7 @@ class LocalTable:
                 raise NotFound(f"table {self.resource.name!r} has no item {key!r}")
             updated = {**json.loads(row[0]), **changes, **key}
             db.execute("UPDATE items SET item=? WHERE tbl=? AND pk=? AND sk=?",
-                       (dumps_item(updated, self.resource.name), *k))
+                       (item_json(updated, self.resource.name), *k))
         return updated
 
     def delete(self, key: dict[str, Any]) -> None:

@@ -11,7 +11,6 @@ survives a killed process; only an OS crash or power loss may lose the last comm
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -233,12 +232,3 @@ class Store:
         if rows:
             self.notify()
         return len(rows)
-
-
-def dumps_item(item: dict[str, Any], table: str) -> str:
-    """JSON text of an item, refusing what no cloud table stores (sets, bytes, NaN...)."""
-    try:
-        return json.dumps(item, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
-                        f"list, dict): {e}") from None

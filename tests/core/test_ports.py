@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from portside import App
-from portside.ports import PortCache
+from portside.ports import PortCache, item_json
 from portside.resources import Bucket, Resource
 
 
@@ -35,3 +35,11 @@ def test_a_resource_without_a_port_is_refused_by_name() -> None:
     app = App("ports")
     with pytest.raises(TypeError, match=r"Queue\('jobs'\) has no port"):
         Target().port(app.queue("jobs"))
+
+
+@pytest.mark.parametrize("value", [{1, 2}, b"bytes", float("nan"), object()])
+def test_items_hold_only_json_types_and_the_error_names_the_table(value: object) -> None:
+    assert item_json({"id": "a", "n": 1.5, "tags": ["x"], "meta": {"ok": None}}, "notes") == \
+        '{"id":"a","n":1.5,"tags":["x"],"meta":{"ok":null}}'
+    with pytest.raises(TypeError, match=r"table 'notes' items must hold only JSON types"):
+        item_json({"id": "a", "bad": value}, "notes")
