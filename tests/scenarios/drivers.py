@@ -18,8 +18,10 @@ Adding a target = one class here that implements ``Driver`` and is decorated ``@
 from __future__ import annotations
 
 import json as jsonlib
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -130,6 +132,81 @@ class PollingDriver:
             now = self.snapshot()
             if now != last:
                 last, since = now, time.monotonic()
+
+
+class EventSource:
+    """What a cloud's event delivery does for a driver over emulators: threads that fetch work
+    (receive from SQS, pull from Pub/Sub) and deliver it to a function. Idle loops back off to
+    0.5 s and wake at once on ``kick()`` (any write or invocation), so the suite is fast without
+    hammering the emulators; ``busy`` and ``activity`` let a driver's ``snapshot`` see work in
+    flight. Failures on the driver's side go to ``on_error`` (the driver's ``errors``, which
+    fail the scenario)."""
+
+    def __init__(self, on_error: Callable[[str], None]) -> None:
+        self.on_error = on_error
+        self.activity = self.busy = 0
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def kick(self) -> None:
+        with self._cond:
+            self.activity += 1
+            self._cond.notify_all()
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """Count a delivery as in flight while it runs; others look again when it ends."""
+        with self._cond:
+            self.busy += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.busy -= 1
+            self.kick()
+
+    def spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=name)
+        self._threads.append(thread)
+        thread.start()
+
+    def poll(self, name: str, fetch: Callable[[], list[Any]], deliver: Callable[[list[Any]], None]) -> None:
+        """Start a loop: ``fetch()`` a batch, ``deliver(batch)`` it, until ``stop()``."""
+        self.spawn(f"poll-{name}", self._loop, name, fetch, deliver, self._stop)
+
+    def stop(self) -> None:
+        """Stop every loop and wait for deliveries in flight; ``poll`` may start new ones after."""
+        self._stop.set()
+        self.kick()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads, self._stop = [], threading.Event()
+
+    def _loop(self, name: str, fetch: Callable[[], list[Any]], deliver: Callable[[list[Any]], None],
+              stop: threading.Event) -> None:
+        interval = 0.02
+        while not stop.is_set():
+            with self._cond:
+                seen = self.activity
+            try:
+                got = fetch()
+            except Exception as e:  # noqa: BLE001 - the emulator going away at close, or a driver bug
+                if not stop.is_set():
+                    self.on_error(f"{name}: fetching failed: {type(e).__name__}: {e}")
+                got = []
+            if got:
+                interval = 0.02
+                try:
+                    with self.working():
+                        deliver(got)
+                except Exception as e:  # noqa: BLE001 - keep polling; the scenario fails on errors
+                    if not stop.is_set():
+                        self.on_error(f"{name}: delivering failed: {type(e).__name__}: {e}")
+                continue
+            with self._cond:
+                self._cond.wait_for(lambda: self.activity != seen or stop.is_set(), timeout=interval)
+            interval = min(0.5, interval * 2)
 
 
 @register

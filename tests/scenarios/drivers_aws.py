@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import json as jsonlib
 import os
-import threading
 import time
 import urllib.request
 import uuid
@@ -63,7 +62,7 @@ from portside.resources import (
     event_attributes,
 )
 from tests.aws.conftest import lambda_sqs_event
-from tests.scenarios.drivers import DeadLetter, PollingDriver, Reply, register
+from tests.scenarios.drivers import DeadLetter, EventSource, PollingDriver, Reply, register
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -82,7 +81,6 @@ class Inbox:
     arn: str
     dlq_url: str | None
     runtime: Any = None
-    thread: threading.Thread | None = None
 
 
 @dataclass
@@ -173,10 +171,7 @@ class AwsDriver(PollingDriver):
         session = boto3.session.Session(region_name=REGION)
         self.s3, self.sqs, self.sns, self.ddb = (session.client(s, endpoint_url=self.url)
                                                   for s in ("s3", "sqs", "sns", "dynamodb"))
-        self._stop = threading.Event()
-        self._cond = threading.Condition()
-        self._activity = 0
-        self._busy = 0
+        self.source = EventSource(lambda error: self.errors.append(error))
         self._dead: list[DeadLetter] = []
         self.inboxes: list[Inbox] = []
         self.errors: list[str] = []  # driver-side failures (a poller that could not reach moto)
@@ -296,61 +291,16 @@ class AwsDriver(PollingDriver):
 
     # -- the event source mappings --
     def _start_pollers(self) -> None:
-        self._stop.clear()
+        """One event source mapping per inbox: receive a batch, invoke, delete what did not fail."""
         for inbox in self.inboxes:
-            inbox.thread = threading.Thread(target=self._poll, args=(inbox,), daemon=True,
-                                            name=f"esm-{inbox.function.name}")
-            inbox.thread.start()
+            size = min(10, inbox.function.trigger.batch_size)
 
-    def _stop_pollers(self) -> None:
-        self._stop.set()
-        self._kick()
-        for inbox in self.inboxes:
-            if inbox.thread is not None:
-                inbox.thread.join(timeout=30)
+            def receive(inbox: Inbox = inbox, size: int = size) -> list[dict[str, Any]]:
+                return self.sqs.receive_message(QueueUrl=inbox.url, MaxNumberOfMessages=size, WaitTimeSeconds=0,
+                                                AttributeNames=["All"], MessageAttributeNames=["All"],
+                                                MessageSystemAttributeNames=["All"]).get("Messages", [])
 
-    def _kick(self) -> None:
-        """Something happened (a write, an invocation): pollers look at their queues now."""
-        with self._cond:
-            self._activity += 1
-            self._cond.notify_all()
-
-    def _poll(self, inbox: Inbox) -> None:
-        """One event source mapping: receive a batch, invoke, delete what did not fail.
-
-        Idle pollers back off to 0.5 s and wake at once on any activity, so the suite is fast
-        without hammering moto (2 cores are shared).
-        """
-        size = min(10, inbox.function.trigger.batch_size)
-        interval, seen = 0.02, -1
-        while not self._stop.is_set():
-            with self._cond:
-                seen = self._activity
-            try:
-                got = self.sqs.receive_message(QueueUrl=inbox.url, MaxNumberOfMessages=size, WaitTimeSeconds=0,
-                                               AttributeNames=["All"], MessageAttributeNames=["All"],
-                                               MessageSystemAttributeNames=["All"]).get("Messages", [])
-            except Exception as e:  # noqa: BLE001 - moto going away at close, or a real driver bug
-                if not self._stop.is_set():
-                    self.errors.append(f"{inbox.function.name}: receive failed: {e}")
-                got = []
-            if got:
-                interval = 0.02
-                with self._cond:
-                    self._busy += 1
-                try:
-                    self._deliver(inbox, got)
-                except Exception as e:  # noqa: BLE001 - keep polling; the scenario fails on self.errors
-                    if not self._stop.is_set():
-                        self.errors.append(f"{inbox.function.name}: settling a batch failed: {type(e).__name__}: {e}")
-                finally:
-                    with self._cond:
-                        self._busy -= 1
-                    self._kick()
-                continue
-            with self._cond:
-                self._cond.wait_for(lambda: self._activity != seen or self._stop.is_set(), timeout=interval)
-            interval = min(0.5, interval * 2)
+            self.source.poll(inbox.function.name, receive, lambda got, inbox=inbox: self._deliver(inbox, got))
 
     def _deliver(self, inbox: Inbox, messages: list[dict[str, Any]]) -> None:
         event = lambda_sqs_event(messages, inbox.arn)
@@ -370,7 +320,7 @@ class AwsDriver(PollingDriver):
         """A fresh account: stop the mappings, reset moto, provision again, start the mappings."""
         from adapters.aws import ports
 
-        self._stop_pollers()
+        self.source.stop()
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
         ports.reset_clients()
         self.inboxes, self._dead, self.errors = [], [], []
@@ -379,7 +329,7 @@ class AwsDriver(PollingDriver):
     def close(self) -> None:
         from adapters.aws import ports
 
-        self._stop_pollers()
+        self.source.stop()
         self.server.stop()
         for k, v in self._saved.items():
             if v is None:
@@ -392,7 +342,7 @@ class AwsDriver(PollingDriver):
     def upload(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
         self.s3.put_object(Bucket=self.buckets[bucket], Key=key, Body=data, **extra)
-        self._kick()
+        self.source.kick()
 
     def http(self, method: str, path: str, *, json: Any = None, body: bytes = b"",
              headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None) -> Reply:
@@ -410,7 +360,7 @@ class AwsDriver(PollingDriver):
             return Reply(404, b'{"message":"Not Found"}', {"content-type": "application/json"})
         raw = http_api_event(method, path, f"{t.method} {t.path}", params, body, hdrs, query or {})
         result = self.runtimes[fn.name](raw, Context(fn.name))
-        self._kick()
+        self.source.kick()
         out = base64.b64decode(result.get("body", "")) if result.get("isBase64Encoded") else \
             result.get("body", "").encode()
         return Reply(result["statusCode"], out, dict(result.get("headers") or {}))
@@ -419,13 +369,13 @@ class AwsDriver(PollingDriver):
         from adapters.aws import ports
 
         ports.SnsTopic(self.topics[topic]).publish(encode_body(event), event_attributes(event, attributes), None)
-        self._kick()
+        self.source.kick()
 
     def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
         from adapters.aws import ports
 
         ports.SqsQueue(self.physical[queue]).send(encode_body(body), event_attributes(body, attributes), 0, None)
-        self._kick()
+        self.source.kick()
 
     # -- waiting --
     def snapshot(self) -> Any:
@@ -435,7 +385,7 @@ class AwsDriver(PollingDriver):
             a = self.sqs.get_queue_attributes(QueueUrl=inbox.url, AttributeNames=[
                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
             counts.append((a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]))
-        return self._busy, self._activity, tuple(counts)
+        return self.source.busy, self.source.activity, tuple(counts)
 
     # -- observing --
     def objects(self, bucket: str) -> dict[str, bytes]:

@@ -67,7 +67,7 @@ from portside.resources import (
     encode_body,
     event_attributes,
 )
-from tests.scenarios.drivers import DeadLetter, PollingDriver, Reply, register
+from tests.scenarios.drivers import DeadLetter, EventSource, PollingDriver, Reply, register
 from tests.scenarios.timing import SCALE
 
 APP_SPEC = "handlers.app:app"
@@ -104,7 +104,6 @@ class Subscription:
 
     function: Function
     path: str
-    thread: threading.Thread | None = None
 
 
 @register
@@ -126,12 +125,9 @@ class GcpDriver(PollingDriver):
         from tests.gcp.conftest import Emulator, free_port
 
         self._invoke = threading.Lock()
-        self._stop = threading.Event()
-        self._cond = threading.Condition()
-        self._activity = self._busy = 0
+        self.source = EventSource(lambda error: self.errors.append(error))
         self._generation = 0
         self.subscriptions: list[Subscription] = []
-        self._storage_threads: list[threading.Thread] = []
         self._dead: list[DeadLetter] = []
         self.errors: list[str] = []
         self._saved = {k: os.environ.get(k) for k in EMULATOR_VARS}
@@ -215,10 +211,8 @@ class GcpDriver(PollingDriver):
                     request["filter"] = pubsub_filter(dict(t.filter))
                 self.subscriber.create_subscription(request=request)
                 self.subscriptions.append(Subscription(fn, request["name"]))
-        self._stop.clear()
         for sub in self.subscriptions:
-            sub.thread = threading.Thread(target=self._poll, args=(sub,), daemon=True, name=f"push-{sub.function.name}")
-            sub.thread.start()
+            self.source.poll(sub.function.name, lambda sub=sub: self._pull(sub), lambda got, sub=sub: self._settle(sub, got))
 
     def environment(self, fn: Function, dead_letter_topic: str | None) -> dict[str, str]:
         """The Cloud Function's environment as infra/gcp/function.py writes it."""
@@ -244,54 +238,27 @@ class GcpDriver(PollingDriver):
                 gcp.configure(None)
 
     # -- Pub/Sub push, played by pull --
-    def _kick(self) -> None:
-        with self._cond:
-            self._activity += 1
-            self._cond.notify_all()
+    def _pull(self, sub: Subscription) -> list[Any]:
+        return list(self.subscriber.pull(request={"subscription": sub.path, "max_messages": 10,
+                                                  "return_immediately": True}, timeout=10).received_messages)
 
-    def _poll(self, sub: Subscription) -> None:
-        interval = 0.02
+    def _settle(self, sub: Subscription, got: list[Any]) -> None:
+        """Push each message, then ack what the function took and nack the rest, as Pub/Sub would."""
         trigger = sub.function.trigger
-        while not self._stop.is_set():
-            with self._cond:
-                seen = self._activity
-            try:
-                got = self.subscriber.pull(request={"subscription": sub.path, "max_messages": 10,
-                                                    "return_immediately": True}, timeout=10).received_messages
-            except Exception as e:  # noqa: BLE001
-                if not self._stop.is_set():
-                    self.errors.append(f"{sub.function.name}: pull failed: {type(e).__name__}: {e}")
-                got = []
-            if got:
-                interval = 0.02
-                with self._cond:
-                    self._busy += 1
-                try:
-                    ack, nack = [], []
-                    for m in got:
-                        attrs = dict(m.message.attributes)
-                        if isinstance(trigger, TopicTrigger) and not trigger.matches(attrs):
-                            ack.append(m.ack_id)  # the subscription's filter, which the emulator skips
-                        elif self._push(sub, m):
-                            ack.append(m.ack_id)
-                        else:
-                            nack.append(m.ack_id)
-                    if ack:
-                        self.subscriber.acknowledge(request={"subscription": sub.path, "ack_ids": ack})
-                    if nack:
-                        self.subscriber.modify_ack_deadline(request={"subscription": sub.path, "ack_ids": nack,
-                                                                     "ack_deadline_seconds": 0})
-                except Exception as e:  # noqa: BLE001
-                    if not self._stop.is_set():
-                        self.errors.append(f"{sub.function.name}: push failed: {type(e).__name__}: {e}")
-                finally:
-                    with self._cond:
-                        self._busy -= 1
-                    self._kick()
-                continue
-            with self._cond:
-                self._cond.wait_for(lambda: self._activity != seen or self._stop.is_set(), timeout=interval)
-            interval = min(0.5, interval * 2)
+        ack, nack = [], []
+        for m in got:
+            attrs = dict(m.message.attributes)
+            if isinstance(trigger, TopicTrigger) and not trigger.matches(attrs):
+                ack.append(m.ack_id)  # the subscription's filter, which the emulator skips
+            elif self._push(sub, m):
+                ack.append(m.ack_id)
+            else:
+                nack.append(m.ack_id)
+        if ack:
+            self.subscriber.acknowledge(request={"subscription": sub.path, "ack_ids": ack})
+        if nack:
+            self.subscriber.modify_ack_deadline(request={"subscription": sub.path, "ack_ids": nack,
+                                                         "ack_deadline_seconds": 0})
 
     def _push(self, sub: Subscription, received: Any) -> bool:
         """POST the body Pub/Sub push sends; True when the function acknowledged (2xx)."""
@@ -327,37 +294,22 @@ class GcpDriver(PollingDriver):
         for fn in self.app.functions.values():
             t = fn.trigger
             if t.source.name == bucket and trigger_type is not None and isinstance(t, trigger_type):
-                th = threading.Thread(target=self._deliver_storage, args=(fn, headers, jsonlib.dumps(data)),
-                                      daemon=True, name=f"eventarc-{fn.name}")
-                self._storage_threads.append(th)
-                th.start()
+                self.source.spawn(f"eventarc-{fn.name}", self._deliver_storage, fn, headers, jsonlib.dumps(data))
 
     def _deliver_storage(self, fn: Function, headers: dict[str, str], body: str) -> None:
         """Eventarc with RETRY_POLICY_RETRY: non-2xx is retried (here up to max_attempts, backoff compressed)."""
-        with self._cond:
-            self._busy += 1
-        try:
+        with self.source.working():
             for attempt in range(1, fn.trigger.max_attempts + 1):
                 r = self._call(fn, "event", path="/", method="POST", data=body, headers=headers)
                 if 200 <= r.status_code < 300:
                     return
                 time.sleep(min(2.0, 0.1 * 2 ** attempt))
             # Eventarc would go on retrying for up to 24 h: no dead letter is invented here
-        finally:
-            with self._cond:
-                self._busy -= 1
-            self._kick()
 
     # -- lifecycle --
     def _stop_pollers(self) -> None:
-        self._stop.set()
-        self._kick()
-        for sub in self.subscriptions:
-            if sub.thread is not None:
-                sub.thread.join(timeout=30)
-        for th in self._storage_threads:
-            th.join(timeout=30)
-        self.subscriptions, self._storage_threads = [], []
+        self.source.stop()
+        self.subscriptions = []
 
     def reset(self) -> None:
         """A fresh project (topics, subscriptions, databases, buckets): nothing carries over."""
@@ -398,25 +350,25 @@ class GcpDriver(PollingDriver):
             return Reply(404, b'{"error":"no function serves this path"}', {"content-type": "application/json"})
         r = self._call(fn, "http", path=path + (f"?{urlencode(query)}" if query else ""), method=method,
                        data=body, headers=hdrs)
-        self._kick()
+        self.source.kick()
         return Reply(r.status_code, r.get_data(), dict(r.headers.items()))
 
     def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None:
         from adapters.gcp import ports
 
         ports.publish(self.physical[topic], encode_body(event), event_attributes(event, attributes), None)
-        self._kick()
+        self.source.kick()
 
     def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
         """A queue is a Pub/Sub topic with one push subscription (infra/gcp)."""
         from adapters.gcp import ports
 
         ports.publish(self.physical[queue], encode_body(body), event_attributes(body, attributes), None)
-        self._kick()
+        self.source.kick()
 
     # -- waiting --
     def snapshot(self) -> Any:
-        return self._busy, self._activity
+        return self.source.busy, self.source.activity
 
     # -- observing --
     def objects(self, bucket: str) -> dict[str, bytes]:
