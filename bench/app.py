@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from PIL import Image, ImageOps
 
-from adapters.fake import FakeCloud
+from portside.fake import FakeCloud
 from handlers.app import app
 from handlers.thumbnails import THUMB_SIZE, render
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.gcp              # both
     .venv/bin/python -m bench.gcp overhead     # to_events + .json() vs json.loads
-    .venv/bin/python -m bench.gcp coldstart    # import adapters.gcp after functions_framework
+    .venv/bin/python -m bench.gcp coldstart    # import portside.gcp after functions_framework
 
 Overhead: 10 Pub/Sub push request bodies (the bytes the HTTP entry receives), each shaped as
 Pub/Sub sends them for a message portside published (data base64, traceparent/correlationid
@@ -12,7 +12,7 @@ attributes, messageId and publishTime in both spellings, deliveryAttempt).
             in 61 rounds and the figures are medians (bench/timing.py)
 
 Cold start: fresh interpreters that have imported functions_framework (as the Cloud Functions
-runtime has before it loads main.py), with and without `import adapters.gcp`, interleaved;
+runtime has before it loads main.py), with and without `import portside.gcp`, interleaved;
 the adapter's run also asserts that no google-cloud client library (nor grpc, protobuf,
 google.api_core, google.events) was imported.
 """
@@ -53,7 +53,7 @@ def push_bodies(n: int = 10) -> list[bytes]:
 
 
 def overhead() -> float:
-    from adapters.gcp import Names, to_events
+    from portside.gcp import Names, to_events
 
     bodies = push_bodies()
     datas = [base64.b64decode(json.loads(b)["message"]["data"]) for b in bodies]
@@ -90,9 +90,9 @@ def coldstart() -> None:
     (.pyc shipped) and sources only. No client library may load (asserted in every run)."""
     guard = (f"import sys; bad = [m for m in sys.modules if m.startswith({CLIENT_LIBRARIES!r})]; "
              "assert not bad, bad")
-    report({"+ import adapters.gcp (issue budget 1.25x)": f"import functions_framework, adapters.gcp; {guard}"},
+    report({"+ import portside.gcp (issue budget 1.25x)": f"import functions_framework, portside.gcp; {guard}"},
            baseline="import functions_framework", label="import functions_framework (the runtime)")
-    print(f"  client libraries imported by adapters.gcp: none (asserted: {', '.join(CLIENT_LIBRARIES)})")
+    print(f"  client libraries imported by portside.gcp: none (asserted: {', '.join(CLIENT_LIBRARIES)})")
 
 
 if __name__ == "__main__":

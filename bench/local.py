@@ -9,7 +9,7 @@ table write.
   durable) while the runtime drains them through ``store`` (batch 10) into a SQLite table.
 * moto:   the same app, the same handler, through the AWS adapter: ``send_message`` N messages to
   moto's SQS (in-process ``mock_aws``), then a Lambda-style poller receives batches of 10, hands
-  them to ``adapters.aws.Runtime`` as the SQS event Lambda would, which writes DynamoDB (moto) and
+  them to ``portside.aws.Runtime`` as the SQS event Lambda would, which writes DynamoDB (moto) and
   reports batch item failures; the poller deletes what succeeded.
 * latency: 2 clients POST /jobs on keep-alive connections; the route stamps ``accepted_at`` and
   queues the job (the 202 follows the commit); the handler stamps ``written_at`` as it writes.
@@ -50,7 +50,7 @@ def store(message: Message) -> None:
 
 
 def local_throughput(n: int, workers: int) -> dict[str, float]:
-    from adapters.local import LocalCloud
+    from portside.local import LocalCloud
 
     with tempfile.TemporaryDirectory() as d, LocalCloud(app, d, workers=workers).start(http=False) as cloud:
         t0 = time.perf_counter()
@@ -81,8 +81,8 @@ def moto_throughput(n: int) -> dict[str, float]:
     import boto3
     from moto import mock_aws
 
-    from adapters.aws import Names, Runtime
-    from adapters.aws.entry import AwsTarget
+    from portside.aws import Names, Runtime
+    from portside.aws.entry import AwsTarget
 
     with mock_aws():
         sqs = boto3.client("sqs", region_name="eu-west-1")
@@ -125,7 +125,7 @@ def moto_throughput(n: int) -> dict[str, float]:
 
 
 def latency(n: int, clients: int, workers: int) -> dict[str, float]:
-    from adapters.local import LocalCloud
+    from portside.local import LocalCloud
 
     with tempfile.TemporaryDirectory() as d, LocalCloud(app, d, workers=workers).start(0) as cloud:
         host = cloud.url.removeprefix("http://")
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"local  with PORTSIDE_SYNC=FULL (an fsync per commit), {args.n // 2} msgs: "
           f"end to end {full['end_to_end_per_s']:,.0f}/s, drain {full['drain_per_s']:,.0f}/s")
     moto = moto_throughput(args.moto_n)
-    print(f"moto   SQS -> adapters.aws -> DynamoDB, {args.moto_n} msgs: send {moto['send_per_s']:,.0f}/s, "
+    print(f"moto   SQS -> portside.aws -> DynamoDB, {args.moto_n} msgs: send {moto['send_per_s']:,.0f}/s, "
           f"end to end {moto['end_to_end_per_s']:,.0f}/s")
     print(f"ratio  local / moto end to end: {local['end_to_end_per_s'] / moto['end_to_end_per_s']:.1f}x")
     lat = latency(min(args.n, 4000), 2, args.workers)

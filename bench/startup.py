@@ -1,7 +1,7 @@
 """Cold start: what importing a module adds to a fresh interpreter's start, as a ratio.
 
     .venv/bin/python -m bench.startup                  # portside and the app declaration
-    .venv/bin/python -m bench.startup adapters.aws     # any modules
+    .venv/bin/python -m bench.startup portside.aws     # any modules
 
 Each case runs in fresh interpreters, interleaved with the bare baseline so that machine noise
 hits both alike; the figure is the median of many runs. Two ways, because a deployed function's

@@ -1,6 +1,6 @@
 """Read back what a mocked run granted each function: parsed AWS policies, GCP IAM bindings.
 
-The tests assert least privilege with these, and ``infra.plan`` prints them.
+The tests assert least privilege with these, and ``portside.infra.plan`` prints them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infra.mocks import Run
+from portside.infra.mocks import Run
 
 SCOPES = {"BucketIAMMember": "bucket", "TopicIAMMember": "topic", "SubscriptionIAMMember": "subscription",
           "ServiceIamMember": "service", "IAMMember": "project"}

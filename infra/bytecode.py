@@ -21,9 +21,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.envnames import ROOT
+def cache_dir() -> Path:
+    """Where compiled files are kept: the project's build/ folder, else the user's cache."""
+    from portside.project import find
 
-CACHE = ROOT / "build" / "bytecode"
+    project = find()
+    return (project.root / "build" if project else Path.home() / ".cache" / "portside") / "bytecode"
 OVERRIDE = "PORTSIDE_BYTECODE_PYTHON"  # path of the interpreter to compile with
 
 _COMPILE = """
@@ -60,17 +63,18 @@ def compile_sources(sources: dict[str, Path], version: str, python: str) -> dict
     Each file is compiled once per (archive path, content) and kept under build/bytecode.
     """
     tag = f"cpython-{version.replace('.', '')}"
+    cache = cache_dir()
     out: dict[str, Path] = {}
     todo: list[tuple[str, str, str]] = []
     for arc, src in sources.items():
         key = hashlib.sha256(arc.encode() + b"\0" + src.read_bytes()).hexdigest()
-        cached = CACHE / tag / f"{key}.pyc"
+        cached = cache / tag / f"{key}.pyc"
         folder, _, name = arc.rpartition("/")
         out[f"{folder}/__pycache__/{name[:-3]}.{tag}.pyc".lstrip("/")] = cached
         if not cached.is_file():
             todo.append((str(src), str(cached), arc))
     if todo:
-        (CACHE / tag).mkdir(parents=True, exist_ok=True)
+        (cache / tag).mkdir(parents=True, exist_ok=True)
         done = subprocess.run([python, "-c", _COMPILE], input=json.dumps(todo), capture_output=True, text=True,
                               env={**os.environ, "PYTHONHASHSEED": "0"}, timeout=300)
         if done.returncode != 0:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from infra.expressions import CloudLimitError, gcp_cron, pubsub_filter
+from portside.infra.expressions import CloudLimitError, gcp_cron, pubsub_filter
 
 __all__ = ["CloudLimitError", "check"]
-from infra.naming import Names
-from infra.physical import aws_names, gcp_names, name_problems
+from portside.infra.naming import Names
+from portside.infra.physical import aws_names, gcp_names, name_problems
 from portside.app import App, Function
 from portside.resources import (
     Bucket,

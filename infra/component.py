@@ -1,7 +1,7 @@
 """The base of every portside component, and the escape hatch.
 
 Each component registers its underlying resources through ``child()``. Any argument of any
-underlying resource can be overridden by its Pulumi name (the names `python -m infra.plan`
+underlying resource can be overridden by its Pulumi name (the names `python -m portside.infra.plan`
 prints), from code (``build(..., overrides=...)``) or from stack config (``app:overrides``):
 
     pulumi config set --path 'app:overrides.contact-jobs.message_retention_seconds' 1209600
@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from infra.naming import Names
-from infra.settings import Settings
+from portside.infra.naming import Names
+from portside.infra.settings import Settings
 from portside.app import App
 from portside.errors import DeclarationError
 

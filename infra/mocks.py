@@ -1,6 +1,6 @@
 """Run the program without a cloud: Pulumi mocks that fill computed outputs and record everything.
 
-Used by the tests and by ``python -m infra.plan``. Outputs are realistic enough that the
+Used by the tests and by ``python -m portside.infra.plan``. Outputs are realistic enough that the
 policies, bindings and environment the program builds read like the real ones.
 """
 
@@ -125,12 +125,12 @@ class Run:
 def run(cloud: str, app: Any = None, config: dict[str, str] | None = None, stack: str | None = None,
         mocks: RecordingMocks | None = None, **build_args: Any) -> Run:
     """Build ``app`` on ``cloud`` under fresh mocks (preview=False, so apply callbacks run)."""
-    from infra.program import build  # late: after set_mocks, like a real program start
+    from portside.infra.program import build  # late: after set_mocks, like a real program start
 
     asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = mocks if mocks is not None else RecordingMocks()
     stack = stack or f"{cloud}-dev"
-    pulumi.runtime.set_mocks(mocks, project="portside-demo", stack=stack, preview=False)
+    pulumi.runtime.set_mocks(mocks, project=getattr(app, "name", None) or "portside", stack=stack, preview=False)
     cfg = {"app:cloud": cloud}
     if cloud == "gcp":
         cfg |= {"gcp:project": PROJECT, "gcp:region": "us-central1"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from infra.naming import Names, problem
+from portside.infra.naming import Names, problem
 from portside.app import App
 from portside.resources import (
     Api,

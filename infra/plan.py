@@ -1,8 +1,8 @@
 """A plan without an account: run the program under mocks and print what it would create.
 
-    python -m infra.plan --cloud gcp            # or aws, or both (the default)
-    python -m infra.plan --stack gcp-dev                # that stack's config (Pulumi.gcp-dev.yaml)
-    python -m infra.plan --app handlers.app:app --stack prod --cloud aws
+    python -m portside.infra.plan --cloud gcp            # or aws, or both (the default)
+    python -m portside.infra.plan --stack gcp-dev                # that stack's config (Pulumi.gcp-dev.yaml)
+    python -m portside.infra.plan --app handlers.app:app --stack prod --cloud aws
 
 Prints each component with its underlying resources (their names are the keys app:overrides
 takes) and every function's grants, so both clouds can be compared before having either account.
@@ -16,10 +16,10 @@ import json
 import sys
 from contextlib import redirect_stderr
 
-from infra.audit import grants
-from infra.envnames import ROOT
-from infra.mocks import run
-from infra.settings import CLOUDS, DEFAULT_APP
+from portside.infra.audit import grants
+from portside.infra.mocks import run
+from portside.infra.settings import CLOUDS
+from portside import project
 from portside.app import App, load_app
 from portside.errors import DeclarationError
 
@@ -28,15 +28,17 @@ def stack_config(stack: str) -> dict[str, str]:
     """The config of ``Pulumi.<stack>.yaml`` next to Pulumi.yaml (empty when there is no such file)."""
     import yaml  # a dependency of pulumi
 
-    path = ROOT / f"Pulumi.{stack}.yaml"
+    path = project.current().root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return {}
     config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
-def render(cloud: str, app_spec: str = DEFAULT_APP, stack: str | None = None, app: App | None = None) -> str:
-    """The plan of ``app`` (or the App at ``app_spec``) on ``cloud`` as text, with the stack file's config."""
+def render(cloud: str, app_spec: str | None = None, stack: str | None = None, app: App | None = None) -> str:
+    """The plan of ``app`` (or the App at ``app_spec``, default the project's) on ``cloud`` as text, with the
+    stack file's config."""
+    app_spec = app_spec or project.app_spec()
     app = app or load_app(app_spec)
     config = {**stack_config(stack or f"{cloud}-dev"), "app:cloud": cloud, "app:app": app_spec}
     result = run(cloud, app, config=config, stack=stack)
@@ -65,10 +67,10 @@ def _outputs(value: object, indent: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m portside.infra.plan", description=__doc__.split("\n")[0])
     parser.add_argument("--cloud", choices=[*CLOUDS, "both"], default=None,
                         help="default: the --stack file's app:cloud, else both")
-    parser.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the App (default %(default)s)")
+    parser.add_argument("--app", default=None, help="module:attribute of the App (default: the project's)")
     parser.add_argument("--stack", default=None, help="plan this stack: its name and Pulumi.<stack>.yaml config "
                                                       "(default <cloud>-dev)")
     parser.add_argument("--quiet", action="store_true", help="hide the program's warnings")

@@ -14,12 +14,12 @@ from typing import Any
 
 import pulumi
 
+from portside import project as projects
 from portside.errors import DeclarationError
 
 CLOUDS = ("aws", "gcp")
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)  # what CloudWatch Logs accepts
-DEFAULT_APP = "handlers.app:app"
 
 
 class ConfigError(DeclarationError):
@@ -30,7 +30,7 @@ class ConfigError(DeclarationError):
 class Settings:
     cloud: str
     stack: str
-    app_spec: str = DEFAULT_APP
+    app_spec: str  # "module:attribute" of the App
     prefix: str | None = None  # None: "<app name>-<stack>"
     project: str | None = None  # gcp:project
     region: str = "us-central1"  # gcp:region (AWS takes its region from aws:region)
@@ -75,7 +75,7 @@ def read_settings() -> Settings:
                           "Set it with: pulumi config set app:logRetentionDays 30")
     return Settings(
         cloud=cloud, stack=pulumi.get_stack(),
-        app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or DEFAULT_APP,
+        app_spec=os.environ.get("PORTSIDE_APP") or app_cfg.get("app") or projects.app_spec(),
         prefix=app_cfg.get("prefix"), project=project, region=region or "us-central1",
         firestore_location=app_cfg.get("firestoreLocation"), log_retention_days=retention,
         public_api=app_cfg.get_bool("publicApi") is not False,

@@ -192,8 +192,12 @@ class App:
             raise DeclarationError(f"app {self.name!r} has no function {name!r} (known: {sorted(self.functions)})") from None
 
 
-def load_app(spec: str = "handlers.app:app") -> App:
-    """Import ``module:attribute`` and return the ``App`` it names."""
+def load_app(spec: str | None = None) -> App:
+    """Import ``module:attribute`` (default: the current project's app) and return the ``App`` it names."""
+    if spec is None:
+        from portside.project import app_spec
+
+        spec = app_spec()
     module_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(module_name)

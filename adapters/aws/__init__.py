@@ -1,6 +1,6 @@
 """portside on AWS Lambda: raw AWS events in, boto3-backed ports out.
 
-    handler: adapters.aws.handler        (the Lambda handler setting)
+    handler: portside.aws.handler        (the Lambda handler setting)
     PORTSIDE_APP=handlers.app:app  PORTSIDE_FUNCTION=make-thumbnail
     PORTSIDE_RESOURCES='{"uploads": "shop-uploads-1a2b", ...}'  PORTSIDE_DLQ_URL=https://sqs...
 
@@ -10,9 +10,9 @@ results back. Importing this package never imports boto3: ports load it on first
 
 import os as _os
 
-from adapters.aws import env
-from adapters.aws.events import Names, batch_result, classify, http_flavour, http_result, to_events
-from adapters.aws.entry import AwsTarget, Runtime, handler, runtime
+from portside import deployment as env
+from portside.aws.events import Names, batch_result, classify, http_flavour, http_result, to_events
+from portside.aws.entry import AwsTarget, Runtime, handler, runtime
 
 if _os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and _os.environ.get(env.FUNCTION):
     # In Lambda, load the app during the init phase (full CPU, not billed as invocation time);

@@ -1,7 +1,7 @@
 """The Lambda entry point: one raw event in, the declared handler run by portside's delivery rules.
 
 ``handler(event, context)`` finds its function from ``PORTSIDE_FUNCTION``, maps the raw event
-(``adapters.aws.events``), runs each normalized event through ``portside.delivery.invoke`` and
+(``portside.aws.events``), runs each normalized event through ``portside.delivery.invoke`` and
 acts on ``decide``:
 
 * batches (SQS, Kinesis, DynamoDB Streams): a retryable failure becomes a batch item failure; a
@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from adapters.aws import env
-from adapters.aws.events import (
+from portside import deployment as env
+from portside.aws.events import (
     BATCH_SOURCES,
     Names,
     batch_result,
@@ -74,7 +74,7 @@ class AwsTarget(PortCache):
         return {k: v for k, v in value.items() if isinstance(v, str) and v}
 
     def make_port(self, resource: Resource) -> Any:
-        from adapters.aws import ports  # boto3 loads here, on the first port a handler uses
+        from portside.aws import ports  # boto3 loads here, on the first port a handler uses
 
         ids = self.physical(resource)
         if isinstance(resource, Bucket):
@@ -143,7 +143,10 @@ class Runtime:
     @classmethod
     def from_env(cls, environ: Any = None) -> Runtime:
         environ = os.environ if environ is None else environ
-        app = load_app(environ.get(env.APP) or env.DEFAULT_APP)
+        spec = environ.get(env.APP)
+        if not spec:
+            raise DeclarationError(f"{env.APP} is not set: the deployment must name the app (module:attribute)")
+        app = load_app(spec)
         name = environ.get(env.FUNCTION)
         if name:
             function = app.get_function(name)
@@ -282,7 +285,7 @@ class Runtime:
         else:
             body = json.dumps(rec, default=str, ensure_ascii=False)
         try:
-            from adapters.aws import ports
+            from portside.aws import ports
 
             ports.send_dead_letter(self.dlq_url, body, attributes, group)
         except Exception:  # noqa: BLE001 - the event is not lost: the source retries it
@@ -361,5 +364,5 @@ def reset() -> None:
 
 
 def handler(event: Any, context: Any = None) -> Any:
-    """The Lambda handler (``adapters.aws.handler``)."""
+    """The Lambda handler (``portside.aws.handler``)."""
     return runtime()(event, context)

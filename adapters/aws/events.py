@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from adapters.aws import env
+from portside import deployment as env
 from portside.errors import UnsupportedEvent
 from portside.events import (
     AnyEvent,

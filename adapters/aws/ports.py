@@ -22,7 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from adapters.aws.events import ENCODING_ATTRIBUTE, plain_item
+from portside.aws.events import ENCODING_ATTRIBUTE, plain_item
 from portside.errors import NotFound
 
 _clients: dict[str, Any] = {}

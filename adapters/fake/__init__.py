@@ -6,6 +6,6 @@
     assert "cat.png" in cloud.objects("thumbnails")
 """
 
-from adapters.fake.cloud import FakeCloud
+from portside.fake.cloud import FakeCloud
 
 __all__ = ["FakeCloud"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from adapters.fake.ports import FakeBucket, FakeQueue, FakeTable, FakeTopic, StoredObject
+from portside.fake.ports import FakeBucket, FakeQueue, FakeTable, FakeTopic, StoredObject
 from portside.app import App, Function, load_app
 from portside.delivery import Action, DeadLetter, Outcome, decide, http_response, invoke
 from portside.ports import PortCache
@@ -66,9 +66,9 @@ class FakeCloud(PortCache):
     name = "fake"
     port_types = {Bucket: FakeBucket, Queue: FakeQueue, Topic: FakeTopic, Table: FakeTable}
 
-    def __init__(self, app: App | str = "handlers.app:app", *, seed: int = 0) -> None:
+    def __init__(self, app: App | str | None = None, *, seed: int = 0) -> None:
         super().__init__()
-        self.app = load_app(app) if isinstance(app, str) else app
+        self.app = app if isinstance(app, App) else load_app(app)
         self.clock = 0.0  # virtual seconds since EPOCH; retries advance it, nothing sleeps
         self.history: list[tuple[str, Outcome]] = []
         self.dead: list[DeadLetter] = []

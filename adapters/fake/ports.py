@@ -13,7 +13,7 @@ from portside.ports import item_json
 from portside.resources import Bucket, Queue, Table, Topic
 
 if TYPE_CHECKING:
-    from adapters.fake.cloud import FakeCloud
+    from portside.fake.cloud import FakeCloud
 
 
 @dataclass(frozen=True, slots=True)

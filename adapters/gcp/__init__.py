@@ -2,7 +2,7 @@
 
 The deployed source's generated ``main.py`` re-exports the entry points by name::
 
-    from adapters.gcp import on_cloud_event, on_http
+    from portside.gcp import on_cloud_event, on_http
 
 - ``on_cloud_event``: Eventarc CloudEvents (Cloud Storage finalized/deleted, Pub/Sub
   messagePublished, Firestore document events, any other type as ``Event``);
@@ -29,8 +29,8 @@ from typing import Any
 
 import functions_framework
 
-from adapters.gcp import env
-from adapters.gcp.convert import Names, is_scheduler, resources_from_env, tick_of, to_events
+from portside import deployment as env
+from portside.gcp.convert import Names, is_scheduler, resources_from_env, tick_of, to_events
 from portside.app import Function, load_app
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
 from portside.errors import DeclarationError, UnsupportedEvent
@@ -66,12 +66,15 @@ class Deployment:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Deployment:
-        from adapters.gcp.ports import GcpTarget
+        from portside.gcp.ports import GcpTarget
 
         fname = environ.get(env.FUNCTION)
         if not fname:
             raise DeclarationError(f"{env.FUNCTION} is not set: the deployment must name the declared function to run")
-        app = load_app(environ.get(env.APP) or "handlers.app:app")
+        spec = environ.get(env.APP)
+        if not spec:
+            raise DeclarationError(f"{env.APP} is not set: the deployment must name the app (module:attribute)")
+        app = load_app(spec)
         function = app.get_function(fname)
         resources = resources_from_env(environ)
         return cls(function, GcpTarget(resources, environ.get(env.PROJECT)), names_for(function, resources),
@@ -94,7 +97,7 @@ class Deployment:
     def dead_letter(self, outcome: Outcome, body: bytes, attributes: Mapping[str, str]) -> Reply:
         """Publish to the trigger's dead-letter topic and acknowledge; if that fails, answer 500 so
         Pub/Sub's own dead-letter policy moves the message after its max attempts."""
-        from adapters.gcp.ports import publish, topic_path
+        from portside.gcp.ports import publish, topic_path
 
         event = outcome.event
         if not self.dead_letter_topic:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
-from adapters.gcp import env
+from portside import deployment as env
 from portside.errors import UnsupportedEvent
 from portside.events import (
     AnyEvent,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from adapters.gcp import env
+from portside import deployment as env
 from portside.errors import DeclarationError, NotFound
 from portside.ports import PortCache, item_json
 from portside.resources import Bucket, Queue, Resource, Table, Topic

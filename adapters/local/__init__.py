@@ -1,13 +1,13 @@
 """The local target: the whole app on one machine, durable (SQLite WAL + files + HTTP on 127.0.0.1).
 
-    from adapters.local import LocalCloud
+    from portside.local import LocalCloud
     with LocalCloud("handlers.app:app", ".portside").start(port=8000) as cloud:
         ...  # cloud.url, cloud.send(...), cloud.items("contacts"), cloud.dead_letters()
 
 ``portside dev`` is the same thing behind a command line.
 """
 
-from adapters.local.errors import LocalError
-from adapters.local.runtime import LocalCloud, Report, running
+from portside.local.errors import LocalError
+from portside.local.runtime import LocalCloud, Report, running
 
 __all__ = ["LocalCloud", "LocalError", "Report", "running"]

@@ -46,7 +46,6 @@ from portside.resources import (
     TopicTrigger,
 )
 
-DEFAULT_APP = "handlers.app:app"
 DEFAULT_DIR = ".portside"
 
 # A body that the reference app's routes accept, for the copy-paste line `portside dev` prints.
@@ -91,19 +90,41 @@ def esc(text: object) -> str:
     return str(text).replace("[", "\\[")
 
 
-def _cloud(app: str, data_dir: str, **kw: Any) -> Any:
-    from adapters.local.runtime import LocalCloud
+def _project(app: str | None, data_dir: str | None) -> tuple[str, str]:
+    """The app and data dir to use: the options', else the current project's (found from any subfolder)."""
+    from portside import project
 
-    sys.path.insert(0, os.getcwd()) if os.getcwd() not in sys.path else None
+    try:
+        found = project.find()
+    except PortsideError as e:
+        _fail(_explain(e))
+    if found is not None:
+        found.importable()
+    elif os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if app is None:
+        if found is None:
+            _fail(f"{os.getcwd()} is not inside a portside project (no pyproject.toml with [tool.portside]): "
+                  "run the command in your project, or pass --app module:attribute")
+        app = found.app
+    if data_dir is None:
+        data_dir = str(found.data_dir if found is not None else Path(DEFAULT_DIR))
+    return app, data_dir
+
+
+def _cloud(app: str | None, data_dir: str | None, **kw: Any) -> Any:
+    from portside.local.runtime import LocalCloud
+
+    app, data_dir = _project(app, data_dir)
     try:
         return LocalCloud(app, data_dir, **kw)
     except PortsideError as e:
         _fail(_explain(e))
 
 
-_app_option = click.option("--app", "app_spec", default=DEFAULT_APP, envvar="PORTSIDE_APP", show_default=True,
-                           help="The App to run, as module:attribute.")
-_dir_option = click.option("--data-dir", default=DEFAULT_DIR, envvar="PORTSIDE_DATA_DIR", show_default=True,
+_app_option = click.option("--app", "app_spec", default=None, envvar="PORTSIDE_APP",
+                           help="The App to run, as module:attribute (default: [tool.portside] app of the project).")
+_dir_option = click.option("--data-dir", default=None, envvar="PORTSIDE_DATA_DIR",
                            type=click.Path(file_okay=False), help="Where queues, tables and buckets live.")
 
 
@@ -170,6 +191,7 @@ def dev(app_spec: str, data_dir: str, port: int, workers: int, quiet: bool) -> N
 
     logging.basicConfig(level=logging.WARNING, format="  %(levelname)s %(name)s: %(message)s")
     logging.getLogger("portside").setLevel(logging.ERROR)  # the live line already says what failed
+    app_spec, data_dir = _project(app_spec, data_dir)
     cloud = _cloud(app_spec, data_dir, workers=workers, on_report=None if quiet else report)
     try:
         cloud.start(port)
@@ -213,7 +235,7 @@ def _data(value: str | None) -> bytes:
 
 
 def _running_url(data_dir: str) -> str:
-    from adapters.local.runtime import running
+    from portside.local.runtime import running
 
     info = running(data_dir)
     if not info or not info.get("url"):
@@ -315,7 +337,7 @@ def emit(app_spec: str, data_dir: str, resource: str, data: str | None, key: str
         _fail(_explain(e))
     finally:
         cloud.store.close()
-    from adapters.local.runtime import running
+    from portside.local.runtime import running
 
     who = running(data_dir)
     later = f"runtime pid {who['pid']} delivers it" if who else "no runtime is running: `portside dev` delivers it"
@@ -392,7 +414,7 @@ def dlq_redrive(app_spec: str, data_dir: str, ids: tuple[int, ...], function: st
         _fail(_explain(e))
     finally:
         cloud.store.close()
-    from adapters.local.runtime import running
+    from portside.local.runtime import running
 
     click.echo(f"redrove {n} dead letter(s)" + ("" if running(data_dir) else "; `portside dev` delivers them"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from adapters.local.errors import LocalError
+from portside.local.errors import LocalError
 
 _NAMES = {**{m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())},
           **{d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}}

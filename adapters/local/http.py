@@ -16,14 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from adapters.local.errors import LocalError
-from adapters.local.ports import new_id, sign
+from portside.local.errors import LocalError
+from portside.local.ports import new_id, sign
 from portside.delivery import http_response, invoke
 from portside.events import Headers, HttpRequest, HttpResponse
 from portside.resources import HttpTrigger
 
 if TYPE_CHECKING:
-    from adapters.local.runtime import LocalCloud
+    from portside.local.runtime import LocalCloud
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -142,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             outcome = invoke(fn, cloud, request)
             response = http_response(outcome)
             self._send(response)
-            from adapters.local.runtime import Report
+            from portside.local.runtime import Report
 
             cloud._report(Report(f"http {method} {path}", fn.name, outcome, None, response.status))
             return

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from adapters.local import codec
+from portside.local import codec
 from portside.errors import NotFound
 from portside.events import Message, ObjectCreated, ObjectDeleted
 from portside.ports import item_json
@@ -33,7 +33,7 @@ from portside.resources import (
 )
 
 if TYPE_CHECKING:
-    from adapters.local.runtime import LocalCloud
+    from portside.local.runtime import LocalCloud
 
 
 def new_id() -> str:

@@ -28,10 +28,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from adapters.local import codec
-from adapters.local.errors import LocalError
-from adapters.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
-from adapters.local.store import Delivery, Store
+from portside.local import codec
+from portside.local.errors import LocalError
+from portside.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
+from portside.local.store import Delivery, Store
 from portside.app import App, Function, load_app
 from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke
 from portside.events import AnyEvent, Message, Tick
@@ -71,11 +71,11 @@ class LocalCloud(PortCache):
     name = "local"
     port_types = {Bucket: LocalBucket, Queue: LocalQueue, Topic: LocalTopic, Table: LocalTable}
 
-    def __init__(self, app: App | str = "handlers.app:app", data_dir: str | os.PathLike[str] = ".portside", *,
+    def __init__(self, app: App | str | None = None, data_dir: str | os.PathLike[str] = ".portside", *,
                  workers: int = 8, on_report: Callable[[Report], None] | None = None,
                  poll: float = 0.05) -> None:
         super().__init__()
-        self.app = load_app(app) if isinstance(app, str) else app
+        self.app = app if isinstance(app, App) else load_app(app)
         self.store = Store(data_dir)
         self.workers = max(1, workers)
         self.on_report = on_report
@@ -170,7 +170,7 @@ class LocalCloud(PortCache):
         self._adopt_and_orphan()
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="portside-worker")
         if http:
-            from adapters.local.http import serve
+            from portside.local.http import serve
 
             self._server = serve(self, port or 0)
             self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -363,7 +363,7 @@ class LocalCloud(PortCache):
     def _next_fire(self, schedule: Schedule, last: float) -> float:
         if schedule.every_seconds is not None:
             return last + schedule.every_seconds
-        from adapters.local.cron import Cron
+        from portside.local.cron import Cron
 
         return Cron(schedule.cron or "").next_after(datetime.fromtimestamp(last, timezone.utc)).timestamp()
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.local.errors import LocalError
+from portside.local.errors import LocalError
 
 DB_NAME = "portside.db"
 
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS deliveries(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   function TEXT NOT NULL,          -- '' = a queue message no function consumes (kept, not lost)
   source TEXT NOT NULL,            -- e.g. 'queue contact-jobs', 'topic orders', 'bucket uploads'
-  event TEXT NOT NULL,             -- adapters.local.codec JSON
+  event TEXT NOT NULL,             -- portside.local.codec JSON
   receives INTEGER NOT NULL DEFAULT 0,
   visible_at REAL NOT NULL,
   leased INTEGER NOT NULL DEFAULT 0,

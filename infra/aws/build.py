@@ -6,12 +6,12 @@ from typing import Any
 
 import pulumi_aws as aws
 
-from infra.aws.edge import Api, Schedule
-from infra.aws.function import Function
-from infra.aws.messaging import Queue, Topic
-from infra.aws.storage import Bucket, Table
-from infra.component import Component, Context
-from infra.package import Package
+from portside.infra.aws.edge import Api, Schedule
+from portside.infra.aws.function import Function
+from portside.infra.aws.messaging import Queue, Topic
+from portside.infra.aws.storage import Bucket, Table
+from portside.infra.component import Component, Context
+from portside.infra.package import Package
 from portside import resources as r
 
 COMPONENTS = {r.Bucket: Bucket, r.Table: Table, r.Queue: Queue, r.Topic: Topic, r.Api: Api, r.Schedule: Schedule}

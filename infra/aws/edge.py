@@ -5,10 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws.function import Function, assume
-from infra.expressions import aws_expression
-from infra.component import Component, Context
-from infra.envnames import scheduler_input
+from portside.infra.aws.function import Function, assume
+from portside.infra.expressions import aws_expression
+from portside.infra.component import Component, Context
+from portside import deployment
 from portside.resources import Api as ApiDecl
 from portside.resources import Schedule as ScheduleDecl
 
@@ -74,7 +74,7 @@ class Schedule(Component):
             schedule_expression=self.expression, schedule_expression_timezone="UTC",
             flexible_time_window={"mode": "OFF"},
             target={"arn": fc.function.arn, "role_arn": role.arn,
-                    "input": scheduler_input(self.decl.name, fn.name),
+                    "input": deployment.SCHEDULER_INPUT % {"schedule": self.decl.name, "function": fn.name},
                     "retry_policy": {"maximum_retry_attempts": t.max_attempts - 1,
                                      "maximum_event_age_in_seconds": SCHEDULER_MAX_AGE},
                     "dead_letter_config": {"arn": fc.dlq.arn} if fc.dlq is not None else None},

@@ -7,12 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws.queues import QueuePair
-from infra.component import Component, Context
-from infra.envnames import aws_handler, names
-from infra.grants import AWS_ACTIONS, AWS_DLQ_SEND, AWS_LOGS, AWS_SQS_CONSUME
-from infra.naming import sid
-from infra.package import PYTHON
+from portside.infra.aws.queues import QueuePair
+from portside.infra.component import Component, Context
+from portside.infra.grants import AWS_ACTIONS, AWS_DLQ_SEND, AWS_LOGS, AWS_SQS_CONSUME
+from portside.infra.naming import sid
+from portside.infra.package import PYTHON
+from portside import deployment as env
 from portside.app import Function as FunctionDecl
 from portside.resources import ScheduleTrigger
 
@@ -41,19 +41,18 @@ class Function(Component):
         if isinstance(fn.trigger, ScheduleTrigger) and fn.trigger.dead_letter:
             self.dlq = self.child(aws.sqs.Queue, f"{fn.name}-dlq", name=ctx.names(fn.name, "dlq"),
                                   sqs_managed_sse_enabled=True, message_retention_seconds=14 * 24 * 3600)
-        env = names("aws")
         visible = {u.resource.name for u in fn.uses} | {fn.trigger.source.name}
         variables: dict[str, Any] = {
-            env["APP"]: ctx.settings.app_spec, env["FUNCTION"]: fn.name,
-            env["RESOURCES"]: pulumi.Output.json_dumps({n: registry[n].physical for n in sorted(visible)}),
+            env.APP: ctx.settings.app_spec, env.FUNCTION: fn.name,
+            env.RESOURCES: pulumi.Output.json_dumps({n: registry[n].physical for n in sorted(visible)}),
         }
         if self.dlq is not None:
-            variables[env["DLQ_URL"]] = self.dlq.url
+            variables[env.DLQ_URL] = self.dlq.url
         self.policy_document = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": self.statements(inbox)})
         self.policy = self.child(aws.iam.RolePolicy, f"{fn.name}-policy", role=self.role.id, policy=self.policy_document)
         self.function = self.child(
             aws.lambda_.Function, fn.name, name=physical, runtime=RUNTIME, architectures=["arm64"],
-            handler=aws_handler(), role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
+            handler=env.AWS_HANDLER, role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
             timeout=fn.timeout, memory_size=fn.memory, reserved_concurrent_executions=fn.concurrency,
             layers=list(ctx.settings.aws_layers) or None,
             environment={"variables": variables},

@@ -6,8 +6,8 @@ import json
 
 import pulumi_aws as aws
 
-from infra.aws.queues import QueuePair, queue_pair, visibility_for
-from infra.component import Component, Context
+from portside.infra.aws.queues import QueuePair, queue_pair, visibility_for
+from portside.infra.component import Component, Context
 from portside.app import Function
 from portside.resources import Queue as QueueDecl
 from portside.resources import Topic as TopicDecl

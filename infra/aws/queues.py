@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.component import Component
+from portside.infra.component import Component
 
 DLQ_RETENTION = 14 * 24 * 3600  # the SQS maximum: time to inspect and redrive
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
-from infra.aws.queues import QueuePair, queue_pair, visibility_for
-from infra.component import Component, Context
+from portside.infra.aws.queues import QueuePair, queue_pair, visibility_for
+from portside.infra.component import Component, Context
 from portside.app import Function
 from portside.resources import Bucket as BucketDecl
 from portside.resources import ObjectCreatedTrigger

@@ -7,12 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.component import Component, Context
-from infra.gcp.edge import Api, Schedule
-from infra.gcp.function import Function
-from infra.gcp.messaging import Queue, Topic
-from infra.gcp.storage import Bucket, Table
-from infra.package import Package
+from portside.infra.component import Component, Context
+from portside.infra.gcp.edge import Api, Schedule
+from portside.infra.gcp.function import Function
+from portside.infra.gcp.messaging import Queue, Topic
+from portside.infra.gcp.storage import Bucket, Table
+from portside.infra.package import Package
 from portside import resources as r
 
 COMPONENTS = {r.Bucket: Bucket, r.Table: Table, r.Queue: Queue, r.Topic: Topic, r.Api: Api, r.Schedule: Schedule}

@@ -8,9 +8,9 @@ import json
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.expressions import gcp_cron
-from infra.component import Component, Context
-from infra.gcp.function import Function
+from portside.infra.expressions import gcp_cron
+from portside.infra.component import Component, Context
+from portside.infra.gcp.function import Function
 from portside.resources import Api as ApiDecl
 from portside.resources import Schedule as ScheduleDecl
 

@@ -7,11 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.component import Component, Context
-from infra.envnames import gcp_targets, names
-from infra.gcp.messaging import RETENTION
-from infra.grants import GCP_DLQ_PUBLISH, GCP_EVENT_RECEIVER, GCP_INVOKER, GCP_ROLES
-from infra.package import PYTHON
+from portside.infra.component import Component, Context
+from portside.infra.gcp.messaging import RETENTION
+from portside.infra.grants import GCP_DLQ_PUBLISH, GCP_EVENT_RECEIVER, GCP_INVOKER, GCP_ROLES
+from portside.infra.package import PYTHON
+from portside import deployment as env
 from portside.app import Function as FunctionDecl
 from portside.resources import HttpTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger
 
@@ -40,20 +40,19 @@ class Function(Component):
             self.child(gcp.pubsub.Subscription, f"{fn.name}-dlq-retained", name=ctx.names(fn.name, "dlq"),
                        project=s.project, topic=self.dlq.id, message_retention_duration=RETENTION,
                        expiration_policy={"ttl": ""}, ack_deadline_seconds=60)
-        env = names("gcp")
         visible = {u.resource.name for u in fn.uses} | {t.source.name}
         variables: dict[str, Any] = {
-            env["APP"]: s.app_spec, env["FUNCTION"]: fn.name, env["PROJECT"]: s.project,
-            env["RESOURCES"]: pulumi.Output.json_dumps({n: registry[n].physical for n in sorted(visible)}),
+            env.APP: s.app_spec, env.FUNCTION: fn.name, env.PROJECT: s.project,
+            env.RESOURCES: pulumi.Output.json_dumps({n: registry[n].physical for n in sorted(visible)}),
         }
         if self.dlq is not None:
-            variables[env["DEAD_LETTER_TOPIC"]] = self.dlq.id
+            variables[env.DEAD_LETTER_TOPIC] = self.dlq.id
         grants = self.grant_uses()
         event = type(t) in STORAGE_EVENTS
         if event:
             grants.append(self.child(gcp.projects.IAMMember, f"{fn.name}-event-receiver", project=s.project,
                                      role=GCP_EVENT_RECEIVER, member=self.member))
-        targets = gcp_targets()
+        targets = env.GCP_TARGETS
         self.function = self.child(
             gcp.cloudfunctionsv2.Function, fn.name, name=physical, project=s.project, location=s.region,
             description=f"portside {fn.handler}",

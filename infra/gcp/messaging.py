@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.checks import PUBSUB_ACK_DEADLINE
-from infra.expressions import pubsub_filter
-from infra.component import Component, Context
+from portside.infra.checks import PUBSUB_ACK_DEADLINE
+from portside.infra.expressions import pubsub_filter
+from portside.infra.component import Component, Context
 from portside.resources import Queue as QueueDecl
 from portside.resources import Resource, TopicTrigger
 
 if TYPE_CHECKING:
-    from infra.gcp.function import Function
+    from portside.infra.gcp.function import Function
 
 RETENTION = "604800s"  # 7 days, the Pub/Sub maximum for subscriptions
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi_gcp as gcp
 
-from infra.component import Component, Context
+from portside.infra.component import Component, Context
 from portside.resources import Bucket as BucketDecl
 from portside.resources import Table as TableDecl
 

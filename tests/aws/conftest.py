@@ -52,7 +52,7 @@ def aws_environ(url: str) -> dict[str, str]:
 @pytest.fixture
 def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A clean moto and an environment that points boto3 at it (AWS_ENDPOINT_URL only)."""
-    from adapters.aws import entry, ports
+    from portside.aws import entry, ports
 
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         monkeypatch.delenv(name, raising=False)

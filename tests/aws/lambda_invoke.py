@@ -1,4 +1,4 @@
-"""Call ``adapters.aws.handler`` the way the Lambda Python runtime does, in this fresh process.
+"""Call ``portside.aws.handler`` the way the Lambda Python runtime does, in this fresh process.
 
     python -m tests.aws.lambda_invoke OUT.json < events.json     (a JSON list of raw events)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import AwsTarget, Names, Runtime, to_events
+from portside.aws import AwsTarget, Names, Runtime, to_events
 from portside import App, UnsupportedEvent
 from tests.aws.conftest import EVENTS, load
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adapters.aws import Names, batch_result, classify, http_flavour, http_result, to_events
+from portside.aws import Names, batch_result, classify, http_flavour, http_result, to_events
 from portside import (
     Event,
     HttpRequest,

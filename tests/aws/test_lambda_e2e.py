@@ -1,4 +1,4 @@
-"""End to end the way Lambda calls it: a fresh interpreter imports ``adapters.aws`` and calls
+"""End to end the way Lambda calls it: a fresh interpreter imports ``portside.aws`` and calls
 ``handler(event, context)`` on raw events, with the environment infra writes, against moto.
 
 The events are produced by moto itself where it can (S3 notifications to SQS, SQS receives), then
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import env
+from portside import deployment as env
 from tests.aws.conftest import REGION, aws_environ, lambda_sqs_event, load, receive_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def run_lambda(moto_url: str, function: str, resources: dict[str, str], events: 
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PORTSIDE_"))}
     environ.update(aws_environ(moto_url))
     environ.update({
-        "_HANDLER": env.HANDLER, "AWS_LAMBDA_FUNCTION_NAME": f"awstest-{function}-1a2b",
+        "_HANDLER": env.AWS_HANDLER, "AWS_LAMBDA_FUNCTION_NAME": f"awstest-{function}-1a2b",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         env.APP: APP, env.FUNCTION: function, env.RESOURCES: json.dumps(resources),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import AwsTarget, Names, to_events
+from portside.aws import AwsTarget, Names, to_events
 from portside import Message, NotFound
 from portside.resources import Bucket, Queue, Table, Topic
 from tests.aws.conftest import REGION, lambda_sqs_event, receive_all
@@ -70,7 +70,7 @@ def test_bucket_put_get_list_exists_delete() -> None:
 
 
 def test_ports_are_created_once_and_clients_reused() -> None:
-    from adapters.aws import ports
+    from portside.aws import ports
 
     make_bucket("bucket-one")
     make_bucket("bucket-two")

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import Runtime, env
+from portside import deployment as env
+from portside.aws import Runtime
 from portside import UnsupportedEvent
 from tests.aws.conftest import REGION, load, receive_all
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.fake import FakeCloud
+from portside.fake import FakeCloud
 from portside import App, DeclarationError, InProgress, Message, idempotent
 
 app = App("idem-test")

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from adapters.fake import FakeCloud
+from portside.fake import FakeCloud
 from portside import App, Event, Message
 from portside import telemetry
 from portside.telemetry import JsonFormatter, parse_traceparent

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from adapters.fake import FakeCloud
+from portside.fake import FakeCloud
 from portside import Event
 from tests.fake.sample import app
 

@@ -97,7 +97,7 @@ def pubsub_emulator(_emulators: dict[str, Emulator]) -> Iterator[str]:
     host = _emulators["pubsub"].wait().host
     old = os.environ.get("PUBSUB_EMULATOR_HOST")
     os.environ["PUBSUB_EMULATOR_HOST"] = host
-    from adapters.gcp import ports
+    from portside.gcp import ports
 
     ports.reset_clients()
     yield host
@@ -109,7 +109,7 @@ def firestore_emulator(_emulators: dict[str, Emulator]) -> Iterator[str]:
     host = _emulators["firestore"].wait().host
     old = os.environ.get("FIRESTORE_EMULATOR_HOST")
     os.environ["FIRESTORE_EMULATOR_HOST"] = host
-    from adapters.gcp import ports
+    from portside.gcp import ports
 
     ports.reset_clients()
     yield host
@@ -126,7 +126,7 @@ def storage_emulator() -> Iterator[str]:
     server.start()
     old = os.environ.get("STORAGE_EMULATOR_HOST")
     os.environ["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{port}"
-    from adapters.gcp import ports
+    from portside.gcp import ports
 
     ports.reset_clients()
     try:

@@ -29,11 +29,11 @@ from typing import Any
 
 import pytest
 
-from adapters.gcp import env
+from portside import deployment as env
 from tests.gcp.conftest import PROJECT, ROOT, free_port, wait_until
 
 MAX_ATTEMPTS = 5  # the sample's on-job trigger: max_attempts=5, as the subscription's policy
-MAIN = f"from adapters.gcp import {env.TARGETS['http']}  # noqa: F401\n"
+MAIN = f"from portside.gcp import {env.GCP_TARGETS['http']}  # noqa: F401\n"
 
 
 def _answers_at_all(url: str) -> bool:
@@ -89,7 +89,7 @@ def start_server(tmp: Path, environ: dict[str, str]) -> tuple[str, subprocess.Po
     port = free_port()
     log = tmp / "functions-framework.log"
     exe = Path(sys.executable).with_name("functions-framework")
-    proc = subprocess.Popen([str(exe), "--target", env.TARGETS["http"], "--source", str(source),
+    proc = subprocess.Popen([str(exe), "--target", env.GCP_TARGETS["http"], "--source", str(source),
                              "--signature-type", "http", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -147,7 +147,7 @@ def deployed(pubsub_emulator: str, firestore_emulator: str,
 
 def publish(topic: str, payload: dict, **attributes: str) -> str:
     """Publish through the adapter's own port code (what a handler's topic.publish does)."""
-    from adapters.gcp.ports import publish as send
+    from portside.gcp.ports import publish as send
 
     return send(topic, json.dumps(payload).encode(), attributes, None)
 

@@ -5,19 +5,21 @@ mode, Pub/Sub push bodies, Cloud Scheduler calls and HTTP routes."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from functions_framework import create_app
 
-import adapters.gcp as gcp
-from adapters.gcp import Deployment, env
+import portside.gcp as gcp
+from portside import deployment as env
+from portside.gcp import Deployment
 from portside import Event, Message, ObjectCreated, ObjectDeleted, RecordChanged, Tick
 from tests.gcp import payloads as P
 from tests.gcp import sample
 from tests.gcp.conftest import PROJECT
 
-MAIN = f"from adapters.gcp import {env.TARGETS['event']}, {env.TARGETS['http']}  # noqa: F401\n"
+MAIN = env.gcp_main()
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def deploy(main_py: str):
         if dead_letter_topic:
             environ[env.DEAD_LETTER_TOPIC] = dead_letter_topic
         gcp.configure(Deployment.from_env(environ))
-        target = env.TARGETS["http" if signature == "http" else "event"]
+        target = env.GCP_TARGETS["http" if signature == "http" else "event"]
         return create_app(target, main_py, "http" if signature == "http" else "cloudevent").test_client()
 
     yield make
@@ -293,8 +295,7 @@ def test_misconfigured_deployment_answers_500_naming_the_variable(main_py: str) 
     assert r.status_code == 500 and env.FUNCTION in r.get_json()["error"]
 
 
-def test_infra_generates_a_main_py_naming_these_entry_points() -> None:
-    from infra.envnames import gcp_targets, missing_entries, missing_names
-
-    assert gcp_targets() == env.TARGETS
-    assert missing_entries("gcp") == [] and missing_names("gcp") == []
+def test_the_generated_main_py_serves_both_signatures(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(env.gcp_main())
+    for signature, target in (("http", env.GCP_TARGETS["http"]), ("cloudevent", env.GCP_TARGETS["event"])):
+        assert create_app(target, str(tmp_path / "main.py"), signature).test_client() is not None

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 from cloudevents.http import CloudEvent
 
-from adapters.gcp import Names, to_events
-from adapters.gcp.convert import tick_of
+from portside.gcp import Names, to_events
+from portside.gcp.convert import tick_of
 from portside import Event, Message, ObjectCreated, ObjectDeleted, PermanentError, RecordChanged, Tick, UnsupportedEvent
 from tests.gcp import payloads as P
 

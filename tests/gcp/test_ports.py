@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from adapters.gcp.ports import FirestoreTable, GcpTarget, GcsBucket, PubSubChannel, plain
+from portside.gcp.ports import FirestoreTable, GcpTarget, GcsBucket, PubSubChannel, plain
 from portside import App, DeclarationError, NotFound
 from tests.gcp.conftest import PROJECT, ROOT
 
@@ -19,7 +19,7 @@ from tests.gcp.conftest import PROJECT, ROOT
 
 @pytest.fixture
 def bucket(storage_emulator: str, unique: str) -> GcsBucket:
-    from adapters.gcp.ports import storage_client
+    from portside.gcp.ports import storage_client
 
     name = f"uploads-{unique}"
     storage_client(PROJECT).create_bucket(name)
@@ -133,7 +133,7 @@ def test_firestore_types_never_reach_handlers(tables) -> None:
 
 
 def test_importing_the_adapter_loads_no_client_library() -> None:
-    code = ("import sys, functions_framework; before = set(sys.modules); import adapters.gcp; "
+    code = ("import sys, functions_framework; before = set(sys.modules); import portside.gcp; "
             "bad = sorted(m for m in set(sys.modules) - before if m.startswith(('google.cloud.storage', "
             "'google.cloud.pubsub', 'google.cloud.firestore', 'google.api_core', 'google.events', 'grpc', "
             "'google.protobuf', 'boto3', 'pulumi', 'infra'))); print(bad)")
@@ -143,7 +143,7 @@ def test_importing_the_adapter_loads_no_client_library() -> None:
 
 def test_clients_are_created_once_and_reused_with_batching_suited_to_a_function(
         pubsub_emulator: str, storage_emulator: str, firestore_emulator: str) -> None:
-    from adapters.gcp import ports
+    from portside.gcp import ports
 
     publisher = ports.publisher_client()
     assert ports.publisher_client() is publisher

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters.fake import FakeCloud
+from portside.fake import FakeCloud
 from handlers.app import app
 
 

@@ -77,8 +77,8 @@ def test_handlers_import_only_portside_pillow_the_stdlib_and_each_other():
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
 def test_the_app_fits_both_clouds_limits(cloud):
     """infra/'s model checks (Pub/Sub's 5-100 attempts and 256-byte filters, Lambda's limits...)."""
-    from infra.checks import check
-    from infra.naming import Names
+    from portside.infra.checks import check
+    from portside.infra.naming import Names
 
     warnings: list[str] = []
     check(app, cloud, Names("portside-demo-dev", cloud, "demo-project" if cloud == "gcp" else None), warnings.append)

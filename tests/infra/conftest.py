@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.mocks import Run, run
+from portside.infra.mocks import Run, run
 from tests.infra.apps import full_app
 
 CLOUDS = ("aws", "gcp")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.checks import CloudLimitError
-from infra.mocks import RecordingMocks, run
-from infra.settings import ConfigError
+from portside.infra.checks import CloudLimitError
+from portside.infra.mocks import RecordingMocks, run
+from portside.infra.settings import ConfigError
 from portside import App, Backoff, DeclarationError
 from tests.infra.apps import full_app
 
@@ -160,7 +160,7 @@ def test_two_things_sharing_a_physical_name_fail(cloud: str) -> None:
 def test_long_names_are_shortened_stably_where_the_cloud_allows_no_choice() -> None:
     import re
 
-    from infra.naming import RULES, Names, shorten
+    from portside.infra.naming import RULES, Names, shorten
 
     names = Names("p", "gcp", "proj")
     sa = names.service_account("a-rather-long-function-name-of-40-chars")

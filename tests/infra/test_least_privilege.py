@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.audit import aws_statements, gcp_bindings, gcp_member
-from infra.mocks import PROJECT, Run
+from portside.infra.audit import aws_statements, gcp_bindings, gcp_member
+from portside.infra.mocks import PROJECT, Run
 from tests.infra.apps import ASYNC, DECLARED, full_app
 
 APP = full_app()
@@ -146,7 +146,7 @@ def test_gcp_builds_run_as_a_builder_with_only_build_roles(gcp_run: Run) -> None
 
 
 def test_gcp_private_api_has_no_public_invoker() -> None:
-    from infra.mocks import run
+    from portside.infra.mocks import run
 
     result = run("gcp", APP, config={"app:publicApi": "false"})
     assert not [r for r in result.resources if r.inputs.get("member") in ("allUsers", "allAuthenticatedUsers")]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pulumi
 import pytest
 
-import infra.bytecode
-from infra.bytecode import interpreter
-from infra.envnames import gcp_targets
-from infra.package import PYTHON, build_package
+import portside.infra.bytecode
+from portside.infra.bytecode import interpreter
+from portside import deployment
+from portside.infra.package import PYTHON, build_package
 from portside import App, DeclarationError
 from tests.infra.apps import full_app
 
@@ -25,10 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_archive_holds_the_sdk_one_adapter_and_the_handlers(cloud: str) -> None:
     package = build_package(full_app(), cloud, "handlers.app:app")
     tops = {p.split("/")[0] for p in package.files}
-    expected = {"portside", "adapters", "handlers"} | ({"main.py", "requirements.txt"} if cloud == "gcp" else set())
+    expected = {"portside", "handlers"} | ({"main.py", "requirements.txt"} if cloud == "gcp" else set())
     assert tops == expected
-    adapters = {p.split("/")[1] for p in package.files if p.startswith("adapters/") and p.count("/") > 1} - {"__pycache__"}
-    assert adapters == ({cloud} if (ROOT / "adapters" / cloud).is_dir() else set())
+    subpackages = {p.split("/")[1] for p in package.files if p.startswith("portside/") and p.count("/") > 1}
+    assert subpackages - {"__pycache__"} == {cloud}  # the one adapter; never infra, local, fake or the other cloud
+    assert f"portside/{cloud}/__init__.py" in package.files
     assert "portside/delivery.py" in package.files and "handlers/app.py" in package.files
     sources = {p for p in package.files if p.endswith(".py")}
     for pyc in [p for p in package.files if "__pycache__" in p or p.endswith(".pyc")]:
@@ -41,8 +42,8 @@ def test_archive_holds_the_sdk_one_adapter_and_the_handlers(cloud: str) -> None:
 def test_gcp_gets_a_generated_main_and_requirements() -> None:
     package = build_package(full_app(), "gcp", "handlers.app:app")
     main = package.files["main.py"].decode()
-    for target in gcp_targets().values():  # what adapters/gcp/env.py names, or the defaults
-        assert f"from adapters.gcp import {target} as {target}" in main
+    for target in deployment.GCP_TARGETS.values():
+        assert target in main and "from portside.gcp import" in main
     compile(main, "main.py", "exec")
     reqs = package.files["requirements.txt"].decode().splitlines()
     assert any(r.startswith("functions-framework") for r in reqs) and any(r.startswith("google-cloud-pubsub") for r in reqs)
@@ -88,33 +89,14 @@ def test_a_missing_handler_package_is_named() -> None:
         build_package(app, "aws", "handlers.app:app")
 
 
-def test_environment_names_come_from_the_adapters_env_module(tmp_path: Path) -> None:
-    from infra.envnames import DEFAULTS, names
+def test_the_entry_points_the_deployment_names_exist() -> None:
+    import portside.aws
+    import portside.gcp
 
-    assert names("aws", tmp_path) == DEFAULTS  # no env module yet: the documented defaults
-    (tmp_path / "adapters" / "aws").mkdir(parents=True)
-    (tmp_path / "adapters" / "aws" / "env.py").write_text('RESOURCES = "PS_RES"\nDLQ_URL = "PS_DLQ"\n')
-    (tmp_path / "adapters" / "aws" / "__init__.py").write_text("raise RuntimeError('runtime code')\n")
-    assert names("aws", tmp_path) == {**DEFAULTS, "RESOURCES": "PS_RES", "DLQ_URL": "PS_DLQ"}
-    (tmp_path / "adapters" / "gcp").mkdir()
-    (tmp_path / "adapters" / "gcp" / "env.py").write_text('TARGETS = {"http": "on_http", "event": "on_event"}\n')
-    assert gcp_targets(tmp_path) == {"http": "on_http", "event": "on_event"}
-
-
-def test_entry_points_the_deployment_calls_are_checked_without_importing(tmp_path: Path) -> None:
-    from infra.envnames import missing_entries, missing_names
-
-    assert missing_entries("aws", tmp_path) == []  # no adapter yet: nothing to check
-    (tmp_path / "adapters" / "aws").mkdir(parents=True)
-    (tmp_path / "adapters" / "aws" / "__init__.py").write_text("import boto3\ndef to_events(raw): ...\n")
-    assert missing_entries("aws", tmp_path) == ["handler"]
-    (tmp_path / "adapters" / "aws" / "__init__.py").write_text("from adapters.aws.entry import handler\n")
-    assert missing_entries("aws", tmp_path) == []
-    (tmp_path / "adapters" / "gcp").mkdir()
-    (tmp_path / "adapters" / "gcp" / "__init__.py").write_text("def http(request): ...\n")
-    assert missing_entries("gcp", tmp_path) == ["cloud_event"]
-    (tmp_path / "adapters" / "gcp" / "env.py").write_text('APP = "PORTSIDE_APP"\n')
-    assert missing_names("gcp", tmp_path) == ["FUNCTION", "RESOURCES", "DEAD_LETTER_TOPIC", "PROJECT"]
+    module, _, attr = deployment.AWS_HANDLER.rpartition(".")
+    assert module == "portside.aws" and callable(getattr(portside.aws, attr))
+    for target in deployment.GCP_TARGETS.values():
+        assert callable(getattr(portside.gcp, target))
 
 
 RUNTIME_PYTHON = interpreter(PYTHON)
@@ -130,7 +112,7 @@ def test_the_runtime_loads_the_shipped_bytecode_without_reading_sources(tmp_path
         (tmp_path / path).write_bytes(src.read_bytes() if isinstance(src, Path) else src)
     (tmp_path / "portside" / "errors.py").write_text("raise SystemExit('the source was compiled at import')\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    run = subprocess.run([RUNTIME_PYTHON, "-c", "import adapters.aws, handlers.app, portside.errors"],
+    run = subprocess.run([RUNTIME_PYTHON, "-c", "import portside.aws, handlers.app, portside.errors"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
 
@@ -139,7 +121,7 @@ def test_the_runtime_loads_the_shipped_bytecode_without_reading_sources(tmp_path
 def test_bytecode_is_the_same_bytes_every_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     builds = []
     for run in ("first", "second"):
-        monkeypatch.setattr(infra.bytecode, "CACHE", tmp_path / run)
+        monkeypatch.setattr(portside.infra.bytecode, "cache_dir", lambda run=run: tmp_path / run)
         package = build_package(full_app(), "aws", "handlers.app:app")
         builds.append((package.name, {p: s.read_bytes() for p, s in package.files.items() if p.endswith(".pyc")}))
     assert builds[0][1] and builds[0] == builds[1]

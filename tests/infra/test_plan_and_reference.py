@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.checks import CloudLimitError
-from infra.mocks import run
-from infra.plan import main, render
+from portside.infra.checks import CloudLimitError
+from portside.infra.mocks import run
+from portside.infra.plan import main, render
 from portside import load_app
 from tests.infra.apps import DECLARED, full_app
 
@@ -58,7 +58,7 @@ def test_the_entry_point_runs_with_each_stack_file(stack: str) -> None:
     import pulumi
     import yaml
 
-    from infra.mocks import RecordingMocks
+    from portside.infra.mocks import RecordingMocks
 
     root = Path(__file__).resolve().parents[2]
     config = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text())["config"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import json
 
-from infra.envnames import gcp_targets
-from infra.mocks import Run
+from portside import deployment
+from portside.infra.mocks import Run
 from tests.infra.apps import ASYNC, full_app
 
 APP = full_app()
@@ -68,14 +68,14 @@ def test_functions_run_the_adapter_with_their_environment(built: Run, cloud: str
         assert set(visible) == {u.resource.name for u in fn.uses} | {fn.trigger.source.name}
         if cloud == "aws":
             lam = built.named(name, "aws:lambda/function:Function").inputs
-            assert (lam["handler"], lam["runtime"], lam["architectures"]) == ("adapters.aws.handler", "python3.12", ["arm64"])
+            assert (lam["handler"], lam["runtime"], lam["architectures"]) == ("portside.aws.handler", "python3.12", ["arm64"])
             assert lam["timeout"] == fn.timeout and lam["memorySize"] == fn.memory
             assert lam["s3Key"] == built.outputs["code"]
         else:
             gcf = built.named(name, "gcp:cloudfunctionsv2/function:Function").inputs
             assert gcf["buildConfig"]["runtime"] == "python312"
             assert gcf["buildConfig"]["source"]["storageSource"]["object"] == built.outputs["code"]
-            targets = gcp_targets()
+            targets = deployment.GCP_TARGETS
             assert gcf["buildConfig"]["entryPoint"] == targets["event" if name in ("thumb", "purge") else "http"]
             assert env["GOOGLE_CLOUD_PROJECT"] == "demo-project"
             assert gcf["serviceConfig"]["timeoutSeconds"] == fn.timeout
@@ -244,7 +244,7 @@ NAME_FIELDS = {
 
 def test_physical_names_checked_are_the_names_created(built: Run, cloud: str) -> None:
     """infra/physical.py (what the checks validate) and the components (what is created) agree."""
-    from infra.physical import aws_names, gcp_names
+    from portside.infra.physical import aws_names, gcp_names
 
     enumerated = (aws_names if cloud == "aws" else gcp_names)(APP, built.context.names)
     created = [(r.type, r.inputs[NAME_FIELDS[r.type]]) for r in built.resources if r.type in NAME_FIELDS]

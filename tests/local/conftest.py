@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.local import LocalCloud
+from portside.local import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,12 +59,12 @@ def request(url: str, method: str, path: str, body: bytes | dict | None = None,
 
 
 class Dev:
-    """`python -m adapters.local.cli dev` as a subprocess; stdout lines are collected as they come."""
+    """`python -m portside.local.cli dev` as a subprocess; stdout lines are collected as they come."""
 
     def __init__(self, app: str, data_dir: Path, *args: str) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "adapters.local.cli", "dev", "--app", app, "--data-dir", str(data_dir),
+            [sys.executable, "-m", "portside.local.cli", "dev", "--app", app, "--data-dir", str(data_dir),
              "--port", "0", *args],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
@@ -108,5 +108,5 @@ class Dev:
 def cli(*args: str, cwd: Path = ROOT, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI as a real process (for what CliRunner cannot show: exit codes of a fresh interpreter)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "adapters.local.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "portside.local.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=30)

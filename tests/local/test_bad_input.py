@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adapters.local import LocalCloud, LocalError
-from adapters.local.cli import cli
+from portside.local import LocalCloud, LocalError
+from portside.local.cli import cli
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from adapters.local import LocalCloud
-from adapters.local.cli import cli, mermaid, try_line
+from portside.local import LocalCloud
+from portside.local.cli import cli, mermaid, try_line
 from tests.local.conftest import wait_for
 
 APP = "tests.local.e2e_app:app"
@@ -126,7 +126,7 @@ def test_user_text_with_brackets_prints_literally_plain_and_rich() -> None:
 
     from rich.console import Console
 
-    from adapters.local.cli import _out, esc
+    from portside.local.cli import _out, esc
 
     buf = io.StringIO()
     Console(file=buf, highlight=False).print(f"[red]x[/red] {esc('KeyError: [items][0] [bold]')}")
@@ -138,8 +138,8 @@ def test_user_text_with_brackets_prints_literally_plain_and_rich() -> None:
 
 
 def test_live_line_says_when_a_handler_ran_over_its_timeout() -> None:
-    from adapters.local.cli import _line
-    from adapters.local.runtime import Report
+    from portside.local.cli import _line
+    from portside.local.runtime import Report
     from portside.delivery import Action, Decision, Outcome
     from portside.events import Message
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adapters.local.cron import Cron
-from adapters.local.errors import LocalError
+from portside.local.cron import Cron
+from portside.local.errors import LocalError
 
 
 def at(text: str) -> datetime:

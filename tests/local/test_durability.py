@@ -37,7 +37,7 @@ def stream(url: str, accepted: list[int], stop: threading.Event, start: int) -> 
 
 def publish(data: Path, accepted: list[int], stop: threading.Event) -> None:
     """Another process's view: publish through a client of the data dir; a publish that returned is accepted."""
-    from adapters.local import LocalCloud
+    from portside.local import LocalCloud
     from tests.local.durable_app import app
 
     client = LocalCloud(app, data)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.local import LocalCloud
+from portside.local import LocalCloud
 from tests.local.conftest import Dev, cli, request, wait_for
 
 APP = "tests.local.e2e_app:app"

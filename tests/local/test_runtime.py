@@ -6,8 +6,8 @@ import json
 import time
 from pathlib import Path
 
-from adapters.local import LocalCloud
-from adapters.local.store import Store
+from portside.local import LocalCloud
+from portside.local.store import Store
 from portside import Event
 from tests.local.conftest import request, wait_for
 
@@ -148,7 +148,7 @@ def test_a_stale_lease_cannot_settle_a_delivery_taken_again(cloud: LocalCloud) -
 
 
 def test_a_restart_redelivers_what_a_crashed_run_had_leased(tmp_path: Path) -> None:
-    from adapters.local import codec
+    from portside.local import codec
     from portside.events import Message
     from tests.local.e2e_app import app
 
@@ -180,7 +180,7 @@ def test_http_connections_do_not_leave_sqlite_connections_behind(cloud: LocalClo
 
 
 def test_a_changed_app_adopts_unconsumed_messages_and_dead_letters_orphans(tmp_path: Path) -> None:
-    from adapters.local import codec
+    from portside.local import codec
     from portside.events import Message
     from tests.local.e2e_app import app
 

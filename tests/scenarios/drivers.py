@@ -216,7 +216,7 @@ class FakeDriver:
     name = "fake"
 
     def __init__(self, app: str = "handlers.app:app") -> None:
-        from adapters.fake import FakeCloud
+        from portside.fake import FakeCloud
 
         self._make = lambda: FakeCloud(app)
         self.reset()

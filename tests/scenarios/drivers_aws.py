@@ -1,4 +1,4 @@
-"""The ``aws`` target: the app's handlers through adapters.aws (entry, to_events, boto3 ports) on moto.
+"""The ``aws`` target: the app's handlers through portside.aws (entry, to_events, boto3 ports) on moto.
 
 There is no Lambda here (moto's needs Docker), so this driver plays the parts of AWS that moto
 does not, and only those. What each side carries:
@@ -9,13 +9,13 @@ moto (a ThreadedMotoServer on 127.0.0.1, a free port; boto3 reaches it via AWS_E
   each DLQ; SNS topics, SQS subscriptions with raw delivery and filter policies on message
   attributes; DynamoDB tables (conditional writes included). Every port call a handler makes.
 the driver (as infra/aws would have provisioned, and as Lambda would run it):
-  - creates the resources infra/aws creates, with its physical names (infra.naming.Names):
+  - creates the resources infra/aws creates, with its physical names (portside.infra.naming.Names):
     a queue + DLQ (redrive after max_attempts receives) per declared queue, per bucket trigger
     (S3 notifies it, prefix/suffix filtered) and per topic subscriber (raw delivery, filter
     policy from ``types``/``filter``); one DynamoDB table (hash/range keys as strings) per table;
   - builds each function's environment as infra/aws/function.py does (PORTSIDE_APP,
     PORTSIDE_FUNCTION, PORTSIDE_RESOURCES for its uses and trigger source, PORTSIDE_DLQ_URL)
-    and one ``adapters.aws.Runtime`` from it: the object ``adapters.aws.handler`` delegates to,
+    and one ``portside.aws.Runtime`` from it: the object ``portside.aws.handler`` delegates to,
     one per function as Lambda keeps one sandbox per function;
   - plays the SQS event source mapping: ReceiveMessage (up to the trigger's batch size), the
     exact Lambda SQS event, the entry, then DeleteMessage for every record not in
@@ -138,7 +138,7 @@ def _moto_unavailable() -> str | None:
 
 @register
 class AwsDriver(PollingDriver):
-    """The reference app on moto, each function run by adapters.aws's entry."""
+    """The reference app on moto, each function run by portside.aws's entry."""
 
     name = "aws"
     poll_max = 0.25  # a check is a few emulator calls: cheap next to a second of waiting
@@ -152,8 +152,8 @@ class AwsDriver(PollingDriver):
         import boto3
         from moto.server import ThreadedMotoServer
 
-        from adapters.aws import ports
-        from infra.naming import Names
+        from portside.aws import ports
+        from portside.infra.naming import Names
 
         self.app_spec, self.app = app, load_app(app)
         self.names = Names("ps-scn", "aws")
@@ -251,7 +251,7 @@ class AwsDriver(PollingDriver):
         for bucket, configs in notifications.items():  # one configuration per bucket, as S3 requires
             self.s3.put_bucket_notification_configuration(
                 Bucket=self.buckets[bucket], NotificationConfiguration={"QueueConfigurations": configs})
-        from adapters.aws.entry import Runtime
+        from portside.aws.entry import Runtime
 
         self.runtimes: dict[str, Any] = {}
         for fn in app.functions.values():
@@ -280,7 +280,7 @@ class AwsDriver(PollingDriver):
 
     def environment(self, fn: Function, dlq_url: str | None) -> dict[str, str]:
         """The Lambda environment infra/aws/function.py gives ``fn``."""
-        from adapters.aws import env
+        from portside import deployment as env
 
         visible = {u.resource.name for u in fn.uses} | {fn.trigger.source.name}
         out = {env.APP: self.app_spec, env.FUNCTION: fn.name,
@@ -318,7 +318,7 @@ class AwsDriver(PollingDriver):
     # -- lifecycle --
     def reset(self) -> None:
         """A fresh account: stop the mappings, reset moto, provision again, start the mappings."""
-        from adapters.aws import ports
+        from portside.aws import ports
 
         self.source.stop()
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
@@ -327,7 +327,7 @@ class AwsDriver(PollingDriver):
         self._deploy()
 
     def close(self) -> None:
-        from adapters.aws import ports
+        from portside.aws import ports
 
         self.source.stop()
         self.server.stop()
@@ -366,13 +366,13 @@ class AwsDriver(PollingDriver):
         return Reply(result["statusCode"], out, dict(result.get("headers") or {}))
 
     def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None:
-        from adapters.aws import ports
+        from portside.aws import ports
 
         ports.SnsTopic(self.topics[topic]).publish(encode_body(event), event_attributes(event, attributes), None)
         self.source.kick()
 
     def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
-        from adapters.aws import ports
+        from portside.aws import ports
 
         ports.SqsQueue(self.physical[queue]).send(encode_body(body), event_attributes(body, attributes), 0, None)
         self.source.kick()
@@ -394,7 +394,7 @@ class AwsDriver(PollingDriver):
         return {k: self.s3.get_object(Bucket=name, Key=k)["Body"].read() for k in keys}
 
     def items(self, table: str) -> list[dict[str, Any]]:
-        from adapters.aws.events import plain_item
+        from portside.aws.events import plain_item
 
         return [plain_item(i) for i in self.ddb.scan(TableName=self.tables[table], ConsistentRead=True)["Items"]]
 

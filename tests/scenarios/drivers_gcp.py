@@ -1,4 +1,4 @@
-"""The ``gcp`` target: the app's handlers through adapters.gcp's functions-framework entries, on emulators.
+"""The ``gcp`` target: the app's handlers through portside.gcp's functions-framework entries, on emulators.
 
 What each side carries:
 
@@ -10,7 +10,7 @@ emulators (started once per session on free 127.0.0.1 ports):
 functions-framework: ``create_app("on_http" | "on_cloud_event", main.py)`` exactly as Cloud Run
   serves the deployed source (its test client: no socket); the environment of each function is
   the one infra/gcp/function.py writes (PORTSIDE_APP, PORTSIDE_FUNCTION, PORTSIDE_RESOURCES,
-  PORTSIDE_DEAD_LETTER_TOPIC, GOOGLE_CLOUD_PROJECT), as an ``adapters.gcp.Deployment``.
+  PORTSIDE_DEAD_LETTER_TOPIC, GOOGLE_CLOUD_PROJECT), as an ``portside.gcp.Deployment``.
 the driver (what Google runs and the emulators do not):
   - provisions as infra/gcp does: a topic per queue/topic, one subscription per consumer with
     infra's retry policy, dead-letter policy (max_attempts) and filter, a dead-letter topic per
@@ -29,8 +29,8 @@ the driver (what Google runs and the emulators do not):
     binary-mode ``google.cloud.storage.object.v1.finalized`` CloudEvent built from it to each
     function triggered by that bucket (Eventarc filters on the bucket only), retrying non-2xx;
   - routes HTTP calls to the function whose declared route matches (one Cloud Function per route).
-adapters.gcp keeps one deployment per process (as a Cloud Run instance runs one function), so
-the driver switches it with ``adapters.gcp.configure`` and runs one invocation at a time.
+portside.gcp keeps one deployment per process (as a Cloud Run instance runs one function), so
+the driver switches it with ``portside.gcp.configure`` and runs one invocation at a time.
 Not exercised: IAM/OIDC push authentication, Eventarc's 24 h retry window, Cloud Scheduler,
 object deletions (no scenario deletes; ``upload`` plays ``finalized`` only).
 """
@@ -149,7 +149,7 @@ class GcpDriver(PollingDriver):
                            "STORAGE_EMULATOR_HOST": self.storage_url})
         main = os.path.join(self.tmp, "main.py")  # the generated source of a deployed function
         with open(main, "w") as f:
-            f.write("from adapters.gcp import on_cloud_event, on_http  # noqa: F401\n")
+            f.write("from portside.gcp import on_cloud_event, on_http  # noqa: F401\n")
         self.clients = {"http": create_app("on_http", main, "http").test_client(),
                         "event": create_app("on_cloud_event", main, "cloudevent").test_client()}
         try:
@@ -162,10 +162,10 @@ class GcpDriver(PollingDriver):
     def _deploy(self) -> None:
         from google.cloud import pubsub_v1, storage
 
-        from adapters import gcp
-        from adapters.gcp import ports
-        from infra.expressions import pubsub_filter
-        from infra.naming import Names
+        from portside import gcp
+        from portside.gcp import ports
+        from portside.infra.expressions import pubsub_filter
+        from portside.infra.naming import Names
 
         self._generation += 1
         self.project = f"ps-scn-{self._generation}"
@@ -216,7 +216,7 @@ class GcpDriver(PollingDriver):
 
     def environment(self, fn: Function, dead_letter_topic: str | None) -> dict[str, str]:
         """The Cloud Function's environment as infra/gcp/function.py writes it."""
-        from adapters.gcp import env
+        from portside import deployment as env
 
         visible = {u.resource.name for u in fn.uses} | {fn.trigger.source.name}
         out = {env.APP: self.app_spec, env.FUNCTION: fn.name, env.PROJECT: self.project,
@@ -228,7 +228,7 @@ class GcpDriver(PollingDriver):
     # -- calling a function as Cloud Run would --
     def _call(self, fn: Function, kind: str, **request: Any) -> Any:
         """One request to ``fn``'s functions-framework app; one at a time (one deployment per process)."""
-        from adapters import gcp
+        from portside import gcp
 
         with self._invoke:
             gcp.configure(self.deployments[fn.name])
@@ -318,7 +318,7 @@ class GcpDriver(PollingDriver):
         self._deploy()
 
     def close(self) -> None:
-        from adapters.gcp import ports
+        from portside.gcp import ports
 
         self._stop_pollers()
         for e in getattr(self, "emulators", []):
@@ -354,14 +354,14 @@ class GcpDriver(PollingDriver):
         return Reply(r.status_code, r.get_data(), dict(r.headers.items()))
 
     def publish(self, topic: str, event: Event, attributes: Mapping[str, str] | None = None) -> None:
-        from adapters.gcp import ports
+        from portside.gcp import ports
 
         ports.publish(self.physical[topic], encode_body(event), event_attributes(event, attributes), None)
         self.source.kick()
 
     def send(self, queue: str, body: bytes | Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> None:
         """A queue is a Pub/Sub topic with one push subscription (infra/gcp)."""
-        from adapters.gcp import ports
+        from portside.gcp import ports
 
         ports.publish(self.physical[queue], encode_body(body), event_attributes(body, attributes), None)
         self.source.kick()
@@ -376,7 +376,7 @@ class GcpDriver(PollingDriver):
         return {blob.name: blob.download_as_bytes() for blob in self.gcs.list_blobs(b)}
 
     def items(self, table: str) -> list[dict[str, Any]]:
-        from adapters.gcp import ports
+        from portside.gcp import ports
 
         database, collection = self.tables[table]
         docs = ports.firestore_client(self.project, database).collection(collection).stream()

@@ -1,4 +1,4 @@
-"""The ``local`` target: adapters.local.LocalCloud, its real HTTP server, SQLite store and workers.
+"""The ``local`` target: portside.local.LocalCloud, its real HTTP server, SQLite store and workers.
 
 One runtime per test session on a temporary data directory and a free port. Scenarios act
 only through what a user has: HTTP requests to ``cloud.url``, and LocalCloud's client calls
@@ -29,7 +29,7 @@ class LocalDriver(PollingDriver):
     name = "local"
 
     def __init__(self, app: str = "handlers.app:app") -> None:
-        from adapters.local import LocalCloud
+        from portside.local import LocalCloud
 
         self.dir = tempfile.mkdtemp(prefix="portside-scenarios-local-")
         self.cloud = LocalCloud(compressed(app), self.dir, workers=4, poll=0.02).start(0)

@@ -81,7 +81,7 @@ def test_the_aws_driver_hands_lambda_its_sqs_event_shape():
 
 
 def test_the_aws_driver_sends_api_gateway_v2_events():
-    from adapters.aws import classify
+    from portside.aws import classify
     from tests.scenarios.drivers_aws import http_api_event
 
     raw = http_api_event("GET", "/orders/o-1", "GET /orders/{id}", {"id": "o-1"}, b"", {"Accept": "x"}, {"a": "1"})
