@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from PIL import Image, ImageOps
 
-from portside.fake import FakeCloud
 from handlers.app import app
 from handlers.thumbnails import THUMB_SIZE, render
+from portside.fake import FakeCloud
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:

@@ -20,9 +20,9 @@ import json
 import sys
 import uuid
 
-from portside.aws import Names, to_events
 from bench.startup import report
 from bench.timing import paired
+from portside.aws import Names, to_events
 
 
 def sqs_event(n: int = 10) -> str:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+
 def cache_dir() -> Path:
     """Where compiled files are kept: the project's build/ folder, else the user's cache."""
     from portside.project import find

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from portside.infra.expressions import CloudLimitError, gcp_cron, pubsub_filter
 
 __all__ = ["CloudLimitError", "check"]
-from portside.infra.naming import Names
-from portside.infra.physical import aws_names, gcp_names, name_problems
-from portside.app import App, Function
-from portside.resources import (
+from portside.app import App
+from portside.declarations import (
     Bucket,
+    Function,
     HttpTrigger,
     ObjectCreatedTrigger,
     ObjectDeletedTrigger,
@@ -24,6 +23,8 @@ from portside.resources import (
     ScheduleTrigger,
     TopicTrigger,
 )
+from portside.infra.naming import Names
+from portside.infra.physical import aws_names, gcp_names, name_problems
 
 AWS_ASYNC_RETRIES = 2  # Lambda asynchronous invocations: 0-2 retries
 SQS_MAX_RECEIVE = 1000

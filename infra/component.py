@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from portside.infra.naming import Names
-from portside.infra.settings import Settings
 from portside.app import App
 from portside.errors import DeclarationError
+from portside.infra.naming import Names
+from portside.infra.settings import Settings
 
 T = TypeVar("T", bound=pulumi.CustomResource)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from portside.declarations import Schedule
 from portside.errors import DeclarationError
-from portside.resources import Schedule
 
 
 class CloudLimitError(DeclarationError):

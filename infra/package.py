@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pulumi
 
-from portside.infra.bytecode import compile_sources, interpreter
 from portside import deployment
 from portside.app import App
 from portside.errors import DeclarationError
+from portside.infra.bytecode import compile_sources, interpreter
 
 EXCLUDED_TOP = {"infra", "tests", "pulumi", "bench", "scripts"}
 TARGETS = ("aws", "gcp", "local", "fake", "infra")  # portside's subpackages that are not the core

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from portside.infra.naming import Names, problem
 from portside.app import App
-from portside.resources import (
+from portside.declarations import (
     Api,
     Bucket,
     ObjectCreatedTrigger,
@@ -22,6 +21,7 @@ from portside.resources import (
     Topic,
     TopicTrigger,
 )
+from portside.infra.naming import Names, problem
 
 Named = tuple[str, str]  # (rule kind, physical name)
 

@@ -16,12 +16,12 @@ import json
 import sys
 from contextlib import redirect_stderr
 
-from portside.infra.audit import grants
-from portside.infra.mocks import run
-from portside.infra.settings import CLOUDS
 from portside import project
 from portside.app import App, load_app
 from portside.errors import DeclarationError
+from portside.infra.audit import grants
+from portside.infra.mocks import run
+from portside.infra.settings import CLOUDS
 
 
 def stack_config(stack: str) -> dict[str, str]:

@@ -10,14 +10,14 @@ from typing import Any
 
 import pulumi
 
+from portside import project
+from portside.app import App, load_app
+from portside.errors import DeclarationError
 from portside.infra.checks import check
 from portside.infra.component import Context
 from portside.infra.naming import Names
 from portside.infra.package import build_package
 from portside.infra.settings import Settings, check_cloud, name_prefix, read_settings
-from portside import project
-from portside.app import App, load_app
-from portside.errors import DeclarationError
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ Handlers receive normalized events and reach buckets, queues, topics and tables 
 the resource handles their app declares. Nothing here imports a cloud SDK.
 """
 
-from portside.app import App, Function, load_app
+from portside.app import App, load_app
+from portside.declarations import Api, Backoff, Function, Resource, Schedule, Use
 from portside.errors import (
     DeclarationError,
     HttpError,
@@ -28,8 +29,8 @@ from portside.events import (
     RecordChanged,
     Tick,
 )
+from portside.handles import Bucket, Queue, Table, Topic
 from portside.idempotency import idempotent
-from portside.resources import Api, Backoff, Bucket, Queue, Resource, Schedule, Table, Topic, Use
 from portside.runtime import context
 
 __all__ = [

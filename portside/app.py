@@ -1,4 +1,4 @@
-"""The application declaration: the registry that infra/, the local runtime and the fake cloud read.
+"""The application: the registry of declarations that infra, the local runtime and the fake cloud read.
 
     app = App("shop")
     uploads = app.bucket("uploads")
@@ -14,68 +14,25 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
-from portside.errors import DeclarationError
-from portside.resources import (
+from portside.declarations import (
     Api,
-    Bucket,
+    Function,
     HttpTrigger,
-    Queue,
     QueueTrigger,
     Resource,
     Schedule,
-    Table,
-    Topic,
     Trigger,
     Use,
     check_name,
 )
+from portside.errors import DeclarationError
+from portside.handles import Bucket, Queue, Table, Topic
 
 R = TypeVar("R", bound=Resource)
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-@dataclass(eq=False)
-class Function:
-    """One handler bound to one trigger, with what it may use and how it runs."""
-
-    name: str
-    handler: str  # "package.module:function"
-    trigger: Trigger
-    uses: tuple[Use, ...] = ()
-    timeout: int = 30  # seconds
-    memory: int = 256  # MB
-    concurrency: int | None = None  # max parallel instances; None = the cloud's default
-    _grants: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
-    _loaded: Callable[..., Any] | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self._grants = frozenset((u.resource.name, u.access) for u in self.uses)
-
-    def allows(self, resource: Resource, access: str) -> bool:
-        return (resource.name, access) in self._grants
-
-    def load(self) -> Callable[..., Any]:
-        """Import the handler; a module that fails to import says which and why."""
-        if self._loaded is None:
-            module_name, _, attr = self.handler.partition(":")
-            try:
-                module = importlib.import_module(module_name)
-            except Exception as e:
-                raise DeclarationError(
-                    f"function {self.name!r}: cannot import handler module {module_name!r}: "
-                    f"{type(e).__name__}: {e}"
-                ) from e
-            target = getattr(module, attr, None)
-            if not callable(target):
-                raise DeclarationError(
-                    f"function {self.name!r}: {module_name!r} has no callable {attr!r}"
-                )
-            self._loaded = target
-        return self._loaded
 
 
 class App:

@@ -13,17 +13,14 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from portside.declarations import Function
 from portside.errors import PermanentError, PermissionDenied, UnsupportedEvent
-from portside.events import HttpRequest, HttpResponse, Message
-from portside.runtime import Invocation, _current
+from portside.events import AnyEvent, HttpRequest, HttpResponse, Message
+from portside.ports import Target
+from portside.runtime import Invocation, _current, load_handler
 from portside.telemetry import incoming, record_error, span
-
-if TYPE_CHECKING:
-    from portside.app import Function
-    from portside.events import AnyEvent
-    from portside.ports import Target
 
 log = logging.getLogger("portside")
 
@@ -76,7 +73,7 @@ def invoke(function: Function, target: Target, event: AnyEvent, attempt: int | N
         with span(function.name, trace, {"faas.trigger": function.trigger.kind,
                                          "messaging.message.id": event.id}) as inv.trace:
             try:
-                handler = function.load()
+                handler = load_handler(function)
                 result = handler(event)
                 if isinstance(event, HttpRequest):
                     result = to_response(result)

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from portside.declarations import Table
 from portside.errors import DeclarationError, InProgress
 from portside.events import HttpResponse
-from portside.resources import Table
 from portside.runtime import current
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,17 +1,19 @@
-"""The ports of DESIGN §5: what each target implements so handlers can reach the world.
+"""The ports: what each target (fake, local, AWS, GCP) implements so handlers can reach the world.
 
-Handlers never see these directly: they call the resource handles (``bucket.put``),
-which check the declared permission and forward to ``Target.port(resource)``.
-Bodies arrive here already encoded (bytes) and attributes already carry trace context.
+Handlers never see these directly: they call the resource handles (``bucket.put``), which check
+the declared permission and forward to ``Target.port(resource)``. Bodies arrive here already
+encoded (bytes) and attributes already carry trace context. One contract suite
+(``tests/contract``) runs every operation against every target.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any, BinaryIO, ClassVar, Protocol, overload, runtime_checkable
 
-from portside.resources import Resource
+from portside.declarations import Bucket, Queue, Resource, Table, Topic
 
 
 class BucketPort(Protocol):
@@ -71,14 +73,29 @@ def item_json(item: Mapping[str, Any], table: str) -> str:
                         f"list, dict): {e}") from None
 
 
+Port = BucketPort | QueuePort | TopicPort | TablePort
+
+
 @runtime_checkable
 class Target(Protocol):
     """A place handlers run: the fake cloud, the local runtime, AWS or GCP."""
 
     name: str
 
-    def port(self, resource: Resource) -> Any:
-        """The port for ``resource``: a BucketPort, QueuePort, TopicPort or TablePort."""
+    def now(self) -> datetime:
+        """The target's clock (the fake cloud's is virtual), timezone-aware UTC."""
+
+    @overload
+    def port(self, resource: Bucket) -> BucketPort: ...
+    @overload
+    def port(self, resource: Queue) -> QueuePort: ...
+    @overload
+    def port(self, resource: Topic) -> TopicPort: ...
+    @overload
+    def port(self, resource: Table) -> TablePort: ...
+
+    def port(self, resource: Resource) -> Port:
+        """The port for ``resource``."""
 
 
 class PortCache:
@@ -92,7 +109,16 @@ class PortCache:
     def __init__(self) -> None:
         self._ports: dict[str, Any] = {}
 
-    def port(self, resource: Resource) -> Any:
+    @overload
+    def port(self, resource: Bucket) -> BucketPort: ...
+    @overload
+    def port(self, resource: Queue) -> QueuePort: ...
+    @overload
+    def port(self, resource: Topic) -> TopicPort: ...
+    @overload
+    def port(self, resource: Table) -> TablePort: ...
+
+    def port(self, resource: Resource) -> Port:
         port = self._ports.get(resource.name)
         if port is None:
             port = self._ports[resource.name] = self.make_port(resource)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from portside.errors import NoInvocation, PermissionDenied
-
-if TYPE_CHECKING:
-    from portside.app import Function
-    from portside.events import AnyEvent
-    from portside.ports import Target
-    from portside.resources import Resource
-    from portside.telemetry import TraceContext
+from portside.declarations import Function, Resource
+from portside.errors import DeclarationError, NoInvocation, PermissionDenied
+from portside.events import AnyEvent
+from portside.ports import Target
+from portside.trace import TraceContext
 
 _ACCESS_ATTR = {"read": "reader", "write": "writer", "send": "sender", "publish": "publisher"}
 
@@ -51,7 +50,7 @@ def port_for(resource: Resource, access: str) -> Any:
     if inv is None:
         raise NoInvocation(
             f"{resource.kind} {resource.name!r} was used outside a handler: resource handles work "
-            "inside an invocation; in tests, act through the FakeCloud (cloud.bucket(...), cloud.emit(...))"
+            "inside an invocation; in tests, act through the test client (cloud.upload(...), cloud.send(...))"
         )
     if not inv.function.allows(resource, access):
         raise PermissionDenied(
@@ -59,3 +58,19 @@ def port_for(resource: Resource, access: str) -> Any:
             f"add {resource.name}.{_ACCESS_ATTR.get(access, access)} to its uses= in the app declaration"
         )
     return inv.target.port(resource)
+
+
+def load_handler(function: Function) -> Callable[..., Any]:
+    """Import the function's handler (``sys.modules`` keeps it); a module that fails to import says
+    which and why, and a module without the callable says that."""
+    module_name, _, attr = function.handler.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:
+        raise DeclarationError(
+            f"function {function.name!r}: cannot import handler module {module_name!r}: {type(e).__name__}: {e}"
+        ) from e
+    target = getattr(module, attr, None)
+    if not callable(target):
+        raise DeclarationError(f"function {function.name!r}: {module_name!r} has no callable {attr!r}")
+    return target

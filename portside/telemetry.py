@@ -15,54 +15,18 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any
 
+from portside.events import AnyEvent, Event
 from portside.runtime import current
+from portside.trace import CORRELATION, CORRELATION_HEADER, TRACEPARENT, TraceContext, parse_traceparent
 
-if TYPE_CHECKING:
-    from portside.events import AnyEvent, Event
-
-TRACEPARENT = "traceparent"
-CORRELATION = "correlationid"  # a valid CloudEvents extension and message attribute name
-CORRELATION_HEADER = "x-correlation-id"
-
-
-@dataclass(frozen=True, slots=True)
-class TraceContext:
-    trace_id: str  # 32 hex
-    span_id: str  # 16 hex: this invocation's span
-    sampled: bool = True
-    parent_span_id: str | None = None  # the span of whoever sent the event
-
-    @property
-    def traceparent(self) -> str:
-        return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
-
-    @classmethod
-    def new(cls) -> TraceContext:
-        return cls(os.urandom(16).hex(), os.urandom(8).hex())
-
-    def child(self) -> TraceContext:
-        return replace(self, span_id=os.urandom(8).hex(), parent_span_id=self.span_id)
-
-
-def parse_traceparent(value: str | None) -> TraceContext | None:
-    """A W3C ``traceparent`` (version 00) or None if absent or malformed."""
-    if not value or len(value) < 55:
-        return None
-    parts = value.strip().split("-")
-    if len(parts) < 4 or len(parts[1]) != 32 or len(parts[2]) != 16:
-        return None
-    try:
-        int(parts[1], 16), int(parts[2], 16), int(parts[3][:2], 16)
-    except ValueError:
-        return None
-    if parts[1] == "0" * 32 or parts[2] == "0" * 16:
-        return None
-    return TraceContext(parts[1], parts[2], bool(int(parts[3][:2], 16) & 1))
+__all__ = ["JsonFormatter", "TraceContext", "incoming", "outgoing_attributes", "parse_traceparent", "record_error",
+           "setup_logging", "span", "stamp_event"]
 
 
 def incoming(event: AnyEvent) -> tuple[TraceContext, str]:

@@ -11,8 +11,8 @@ results back. Importing this package never imports boto3: ports load it on first
 import os as _os
 
 from portside import deployment as env
-from portside.aws.events import Names, batch_result, classify, http_flavour, http_result, to_events
 from portside.aws.entry import AwsTarget, Runtime, handler, runtime
+from portside.aws.events import Names, batch_result, classify, http_flavour, http_result, to_events
 
 if _os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and _os.environ.get(env.FUNCTION):
     # In Lambda, load the app during the init phase (full CPU, not billed as invocation time);

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from portside import deployment as env
+from portside.app import App, load_app
 from portside.aws.events import (
     BATCH_SOURCES,
     Names,
@@ -35,12 +36,12 @@ from portside.aws.events import (
     set_default_names,
     single,
 )
-from portside.app import App, Function, load_app
+from portside.declarations import Bucket, Function, HttpTrigger, Queue, Resource, Table, Topic
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, HttpResponse, Message
 from portside.ports import PortCache
-from portside.resources import Bucket, HttpTrigger, Queue, Resource, Table, Topic
+from portside.routing import Router
 
 log = logging.getLogger("portside.aws")
 UTC = timezone.utc
@@ -140,6 +141,9 @@ class Runtime:
     target: AwsTarget
     dlq_url: str | None
 
+    def __post_init__(self) -> None:
+        self.router = Router([self.function])
+
     @classmethod
     def from_env(cls, environ: Any = None) -> Runtime:
         environ = os.environ if environ is None else environ
@@ -180,11 +184,12 @@ class Runtime:
             log.warning("bad HTTP event: %s", e)
             return http_result(HttpResponse(400, {"content-type": "application/json"},
                                             json.dumps({"error": str(e)}).encode()), flavour)
-        trigger = self.function.trigger
-        if isinstance(trigger, HttpTrigger) and not request.path_params:  # Function URLs route nothing
-            params = trigger.match(request.method, request.path)
-            if params:
-                request = replace(request, path_params=params, route=request.route or f"{trigger.method} {trigger.path}")
+        if isinstance(self.function.trigger, HttpTrigger) and request.route is None:
+            # API Gateway routed the request already (it names the route); a Function URL routes nothing
+            route = self.router.match(request.method, request.path)
+            if isinstance(route, HttpResponse):
+                return http_result(route, flavour)
+            request = replace(request, path_params=route.params, route=route.name)
         return http_result(http_response(invoke(self.function, self.target, request)), flavour)
 
     # -- batches --

@@ -18,10 +18,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from portside.fake.ports import FakeBucket, FakeQueue, FakeTable, FakeTopic, StoredObject
-from portside.app import App, Function, load_app
+from portside.app import App, load_app
+from portside.declarations import (
+    Bucket,
+    Function,
+    ObjectCreatedTrigger,
+    ObjectDeletedTrigger,
+    Queue,
+    QueueTrigger,
+    Resource,
+    Schedule,
+    Table,
+    Topic,
+    TopicTrigger,
+)
 from portside.delivery import Action, DeadLetter, Outcome, decide, http_response, invoke
-from portside.ports import PortCache
 from portside.events import (
     AnyEvent,
     Event,
@@ -32,21 +43,10 @@ from portside.events import (
     ObjectDeleted,
     Tick,
 )
-from portside.resources import (
-    Bucket,
-    HttpTrigger,
-    ObjectCreatedTrigger,
-    ObjectDeletedTrigger,
-    Queue,
-    QueueTrigger,
-    Resource,
-    Schedule,
-    Table,
-    Topic,
-    TopicTrigger,
-    encode_body,
-    event_attributes,
-)
+from portside.fake.ports import FakeBucket, FakeQueue, FakeTable, FakeTopic, StoredObject
+from portside.handles import encode_body, event_attributes
+from portside.ports import PortCache
+from portside.routing import Router
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -82,6 +82,7 @@ class FakeCloud(PortCache):
         self._duplicates = 0
         self._reorder = False
         self._failures: dict[str, list[BaseException]] = defaultdict(list)
+        self._router = Router(self.app.functions.values())
 
     # -- the Target protocol (port() comes from PortCache) --
     def now(self) -> datetime:
@@ -131,24 +132,14 @@ class FakeCloud(PortCache):
         if json is not None:
             body = jsonlib.dumps(json).encode()
             hdrs.setdefault("content-type", "application/json")
-        allowed = []
-        for fn in self.app.functions.values():
-            trigger = fn.trigger
-            if not isinstance(trigger, HttpTrigger):
-                continue
-            params = trigger.match(method, path)
-            if params is None:
-                if trigger.match("ANY", path) is not None or trigger.match(trigger.method, path) is not None:
-                    allowed.append(trigger.method)
-                continue
-            request = HttpRequest(self._id("req"), method, path, hdrs, dict(query or {}), body, params,
-                                  dict(cookies or {}), "127.0.0.1", f"{trigger.method} {trigger.path}", self.now())
-            outcome = invoke(fn, self, request)
-            self.history.append((fn.name, outcome))
-            return http_response(outcome)
-        if allowed:
-            return HttpResponse(405, {"allow": ", ".join(allowed)}, b"method not allowed")
-        return HttpResponse(404, {"content-type": "text/plain"}, f"no route for {method} {path}".encode())
+        route = self._router.match(method, path)
+        if isinstance(route, HttpResponse):
+            return route
+        request = HttpRequest(self._id("req"), method, path, hdrs, dict(query or {}), body, route.params,
+                              dict(cookies or {}), "127.0.0.1", route.name, self.now())
+        outcome = invoke(route.function, self, request)
+        self.history.append((route.function.name, outcome))
+        return http_response(outcome)
 
     # -- misbehaving on purpose --
     def inject(self, *, duplicates: int = 0, reorder: bool = False) -> None:

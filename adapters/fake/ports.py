@@ -6,14 +6,22 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
+from portside.declarations import Bucket, Queue, Table, Topic
 from portside.errors import NotFound
 from portside.ports import item_json
-from portside.resources import Bucket, Queue, Table, Topic
 
-if TYPE_CHECKING:
-    from portside.fake.cloud import FakeCloud
+
+class FakeCloud(Protocol):
+    """What the ports call back into: the cloud turns each write into the deliveries it causes."""
+
+    def _object_changed(self, bucket: Bucket, key: str, stored: StoredObject | None) -> None: ...
+
+    def _enqueue(self, queue: Queue, body: bytes, attributes: dict[str, str], delay: int,
+                 ordering_key: str | None) -> str: ...
+
+    def _fan_out(self, topic: Topic, body: bytes, attributes: dict[str, str], ordering_key: str | None) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

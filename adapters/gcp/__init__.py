@@ -30,12 +30,13 @@ from typing import Any
 import functions_framework
 
 from portside import deployment as env
-from portside.gcp.convert import Names, is_scheduler, resources_from_env, tick_of, to_events
-from portside.app import Function, load_app
+from portside.app import load_app
+from portside.declarations import Function, HttpTrigger, ScheduleTrigger, Table
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, Headers, HttpRequest, HttpResponse, Message, Tick
-from portside.resources import HttpTrigger, ScheduleTrigger, Table
+from portside.gcp.convert import Names, is_scheduler, resources_from_env, tick_of, to_events
+from portside.routing import Router
 
 __all__ = ["Deployment", "Names", "Reply", "configure", "deployment", "on_cloud_event", "on_http", "to_events"]
 
@@ -211,19 +212,16 @@ def on_cloud_event(cloud_event: Any) -> None:
 
 # -- HTTP entry --------------------------------------------------------------------------------
 
-def http_request(request: Any, trigger: HttpTrigger | None = None) -> HttpRequest | HttpResponse:
+def http_request(request: Any, function: Function | None = None) -> HttpRequest | HttpResponse:
     """A Flask request -> HttpRequest (or a 404/405 answer when no declared route matches)."""
     headers = request.headers
     params: dict[str, str] = {}
     route = None
-    if trigger is not None:
-        found = trigger.match(request.method, request.path)
-        if found is None:
-            other = trigger.match(trigger.method if trigger.method != "ANY" else request.method, request.path)
-            status = 405 if other is not None else 404
-            return HttpResponse.json_body({"error": f"no route {request.method} {request.path}; this function "
-                                                    f"serves {trigger.method} {trigger.path}"}, status)
-        params, route = found, f"{trigger.method} {trigger.path}"
+    if function is not None:
+        found = Router([function]).match(request.method, request.path)
+        if isinstance(found, HttpResponse):
+            return found
+        params, route = found.params, found.name
     trace = headers.get("X-Cloud-Trace-Context", "")
     rid = headers.get("Function-Execution-Id") or (trace.split(";")[0].replace("/", "-") if trace else "") \
         or str(uuid.uuid4())
@@ -254,7 +252,7 @@ def on_http(request: Any) -> Any:
     trigger = dep.function.trigger
     if isinstance(trigger, HttpTrigger):
         try:
-            req = http_request(request, trigger)
+            req = http_request(request, dep.function)
         except (TypeError, ValueError) as e:
             return Reply(400, {"error": f"malformed HTTP request: {e}"}).flask()
         if isinstance(req, HttpResponse):

@@ -30,8 +30,7 @@ from typing import Any
 
 import click
 
-from portside.errors import PortsideError
-from portside.resources import (
+from portside.declarations import (
     Api,
     Bucket,
     HttpTrigger,
@@ -45,6 +44,7 @@ from portside.resources import (
     Topic,
     TopicTrigger,
 )
+from portside.errors import PortsideError
 
 DEFAULT_DIR = ".portside"
 

@@ -13,17 +13,26 @@ import json
 import time
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from portside.local.errors import LocalError
-from portside.local.ports import new_id, sign
 from portside.delivery import http_response, invoke
 from portside.events import Headers, HttpRequest, HttpResponse
-from portside.resources import HttpTrigger
+from portside.local import ports
+from portside.local.errors import LocalError
+from portside.local.ports import LocalBucket, new_id, sign
+from portside.local.report import Report
+from portside.routing import Router
 
-if TYPE_CHECKING:
-    from portside.local.runtime import LocalCloud
+
+class LocalCloud(ports.LocalCloud):
+    """What the server needs of the runtime that starts it (``portside.local.runtime.LocalCloud``)."""
+
+    router: Router
+
+    def bucket(self, name: str) -> LocalBucket: ...
+
+    def _report(self, report: Report) -> None: ...
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -121,38 +130,21 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/_portside/objects/") and method in ("GET", "HEAD"):
             self._send(self._object(path, parts.query))
             return
-        allowed: list[str] = []
-        for fn in cloud.app.functions.values():
-            trigger = fn.trigger
-            if not isinstance(trigger, HttpTrigger):
-                continue
-            params = trigger.match(method, path)
-            if params is None:
-                if trigger.match(trigger.method, path) is not None:
-                    allowed.append(trigger.method)
-                continue
-            try:
-                query = parse_qs(parts.query, keep_blank_values=True)
-                request = HttpRequest(new_id(), method, path, Headers(self.headers.items()), query, body, params,
-                                      self._cookies(), self.client_address[0], f"{trigger.method} {trigger.path}",
-                                      cloud.now())
-            except (TypeError, ValueError, UnicodeDecodeError) as e:
-                self._send(_answer(400, f"malformed request: {e}"))
-                return
-            outcome = invoke(fn, cloud, request)
-            response = http_response(outcome)
-            self._send(response)
-            from portside.local.runtime import Report
-
-            cloud._report(Report(f"http {method} {path}", fn.name, outcome, None, response.status))
+        route = cloud.router.match(method, path)
+        if isinstance(route, HttpResponse):
+            self._send(route)
             return
-        if allowed:
-            self._send(HttpResponse(405, {"allow": ", ".join(sorted(set(allowed))), "content-type": "application/json"},
-                                    json.dumps({"error": f"{method} is not allowed on {path}"}).encode()))
-        else:
-            routes = sorted(f"{f.trigger.method} {f.trigger.path}" for f in cloud.app.functions.values()
-                            if isinstance(f.trigger, HttpTrigger))
-            self._send(_answer(404, f"no route for {method} {path}", routes=routes))
+        try:
+            query = parse_qs(parts.query, keep_blank_values=True)
+            request = HttpRequest(new_id(), method, path, Headers(self.headers.items()), query, body, route.params,
+                                  self._cookies(), self.client_address[0], route.name, cloud.now())
+        except (TypeError, ValueError, UnicodeDecodeError) as e:
+            self._send(_answer(400, f"malformed request: {e}"))
+            return
+        outcome = invoke(route.function, cloud, request)
+        response = http_response(outcome)
+        self._send(response)
+        cloud._report(Report(f"http {method} {path}", route.function.name, outcome, None, response.status))
 
     def _cookies(self) -> dict[str, str]:
         raw = self.headers.get("cookie")

@@ -14,15 +14,13 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
-from portside.local import codec
-from portside.errors import NotFound
-from portside.events import Message, ObjectCreated, ObjectDeleted
-from portside.ports import item_json
-from portside.resources import (
+from portside.app import App
+from portside.declarations import (
     Bucket,
     ObjectCreatedTrigger,
     ObjectDeletedTrigger,
@@ -31,9 +29,22 @@ from portside.resources import (
     Topic,
     TopicTrigger,
 )
+from portside.errors import NotFound
+from portside.events import Message, ObjectCreated, ObjectDeleted
+from portside.local import codec
+from portside.local.store import Store
+from portside.ports import item_json
 
-if TYPE_CHECKING:
-    from portside.local.runtime import LocalCloud
+
+class LocalCloud(Protocol):
+    """What the ports need of the runtime that owns them (``portside.local.runtime.LocalCloud``)."""
+
+    app: App
+    store: Store
+    secret: bytes
+    url: str | None
+
+    def now(self) -> datetime: ...
 
 
 def new_id() -> str:

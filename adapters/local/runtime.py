@@ -23,21 +23,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from portside.local import codec
-from portside.local.errors import LocalError
-from portside.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
-from portside.local.store import Delivery, Store
-from portside.app import App, Function, load_app
-from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke
-from portside.events import AnyEvent, Message, Tick
-from portside.ports import PortCache
-from portside.resources import (
+from portside.app import App, load_app
+from portside.declarations import (
     Bucket,
+    Function,
     HttpTrigger,
     Queue,
     QueueTrigger,
@@ -45,24 +39,22 @@ from portside.resources import (
     Schedule,
     Table,
     Topic,
-    encode_body,
-    event_attributes,
 )
+from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke
+from portside.events import AnyEvent, Message, Tick
+from portside.handles import encode_body, event_attributes
+from portside.local import codec
+from portside.local.errors import LocalError
+from portside.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
+from portside.local.report import Report
+from portside.local.store import Delivery, Store
+from portside.ports import PortCache
+from portside.routing import Router
+from portside.runtime import load_handler
 
 log = logging.getLogger("portside.local")
 RUNTIME_FILE = "runtime.json"
 LOCK_FILE = "runtime.lock"
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """One finished invocation, for ``portside dev``'s live line."""
-
-    source: str
-    function: str
-    outcome: Outcome
-    decision: Decision | None  # None for HTTP (answered, never retried)
-    status: int | None = None  # HTTP status
 
 
 class LocalCloud(PortCache):
@@ -95,6 +87,7 @@ class LocalCloud(PortCache):
             secret_file.write_bytes(secrets.token_bytes(32))
         self.secret = secret_file.read_bytes()
         self._consumers = [f for f in self.app.functions.values() if not isinstance(f.trigger, HttpTrigger)]
+        self.router = Router(self.app.functions.values())
 
     # -- the Target protocol (port() comes from PortCache) --
     def make_port(self, resource: Resource) -> Any:
@@ -160,7 +153,7 @@ class LocalCloud(PortCache):
     def start(self, port: int | None = 0, *, http: bool = True) -> LocalCloud:
         """Take the data dir, release leases left by a crashed run, start workers, timer and HTTP."""
         for fn in self.app.functions.values():
-            fn.load()  # a handler module that does not import fails here, before anything listens
+            load_handler(fn)  # a handler module that does not import fails here, before anything listens
         for schedule in self.app.of_kind(Schedule):
             self._next_fire(schedule, time.time())  # a cron the local evaluator cannot read fails here
         self._take_lock()

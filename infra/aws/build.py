@@ -12,9 +12,8 @@ from portside.infra.aws.messaging import Queue, Topic
 from portside.infra.aws.storage import Bucket, Table
 from portside.infra.component import Component, Context
 from portside.infra.package import Package
-from portside import resources as r
 
-COMPONENTS = {r.Bucket: Bucket, r.Table: Table, r.Queue: Queue, r.Topic: Topic, r.Api: Api, r.Schedule: Schedule}
+COMPONENTS = {"bucket": Bucket, "table": Table, "queue": Queue, "topic": Topic, "api": Api, "schedule": Schedule}
 
 
 class Code(Component):
@@ -43,7 +42,7 @@ def build(ctx: Context, package: Package) -> dict[str, Any]:
     comps: dict[str, Any] = {}
     ctx.shared["components"] = comps
     for res in ctx.app.resources.values():
-        comps[res.name] = COMPONENTS[type(res)](res, ctx)
+        comps[res.name] = COMPONENTS[res.kind](res, ctx)
     code = Code(package, ctx)
     functions: dict[str, Function] = {}
     for fn in ctx.app.functions.values():

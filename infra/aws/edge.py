@@ -5,12 +5,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from portside.infra.aws.function import Function, assume
-from portside.infra.expressions import aws_expression
-from portside.infra.component import Component, Context
 from portside import deployment
-from portside.resources import Api as ApiDecl
-from portside.resources import Schedule as ScheduleDecl
+from portside.declarations import Api as ApiDecl
+from portside.declarations import Schedule as ScheduleDecl
+from portside.infra.aws.function import Function, assume
+from portside.infra.component import Component, Context
+from portside.infra.expressions import aws_expression
 
 SCHEDULER_MAX_AGE = 24 * 3600
 

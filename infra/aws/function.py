@@ -7,14 +7,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from portside import deployment as env
+from portside.declarations import Function as FunctionDecl
+from portside.declarations import ScheduleTrigger
 from portside.infra.aws.queues import QueuePair
 from portside.infra.component import Component, Context
 from portside.infra.grants import AWS_ACTIONS, AWS_DLQ_SEND, AWS_LOGS, AWS_SQS_CONSUME
 from portside.infra.naming import sid
 from portside.infra.package import PYTHON
-from portside import deployment as env
-from portside.app import Function as FunctionDecl
-from portside.resources import ScheduleTrigger
 
 RUNTIME = f"python{PYTHON}"
 ASYNC_MAX_AGE = 6 * 3600  # the Lambda maximum for asynchronous events

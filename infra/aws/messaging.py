@@ -6,11 +6,11 @@ import json
 
 import pulumi_aws as aws
 
+from portside.declarations import Function
+from portside.declarations import Queue as QueueDecl
+from portside.declarations import Topic as TopicDecl
 from portside.infra.aws.queues import QueuePair, queue_pair, visibility_for
 from portside.infra.component import Component, Context
-from portside.app import Function
-from portside.resources import Queue as QueueDecl
-from portside.resources import Topic as TopicDecl
 
 
 class Queue(Component):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
+from portside.declarations import Bucket as BucketDecl
+from portside.declarations import Function, ObjectCreatedTrigger
+from portside.declarations import Table as TableDecl
 from portside.infra.aws.queues import QueuePair, queue_pair, visibility_for
 from portside.infra.component import Component, Context
-from portside.app import Function
-from portside.resources import Bucket as BucketDecl
-from portside.resources import ObjectCreatedTrigger
-from portside.resources import Table as TableDecl
 
 
 class Bucket(Component):

@@ -7,17 +7,17 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from portside import declarations as d
 from portside.infra.component import Component, Context
 from portside.infra.gcp.edge import Api, Schedule
 from portside.infra.gcp.function import Function
 from portside.infra.gcp.messaging import Queue, Topic
 from portside.infra.gcp.storage import Bucket, Table
 from portside.infra.package import Package
-from portside import resources as r
 
-COMPONENTS = {r.Bucket: Bucket, r.Table: Table, r.Queue: Queue, r.Topic: Topic, r.Api: Api, r.Schedule: Schedule}
+COMPONENTS = {"bucket": Bucket, "table": Table, "queue": Queue, "topic": Topic, "api": Api, "schedule": Schedule}
 BASE_APIS = ("cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "pubsub")
-KIND_APIS = {r.Bucket: "eventarc", r.Table: "firestore", r.Schedule: "cloudscheduler"}
+KIND_APIS = {"bucket": "eventarc", "table": "firestore", "schedule": "cloudscheduler"}
 
 
 class Services(Component):
@@ -27,7 +27,7 @@ class Services(Component):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__("apis", ctx)
-        kinds = {type(x) for x in ctx.app.resources.values()}
+        kinds = {x.kind for x in ctx.app.resources.values()}
         wanted = sorted(set(BASE_APIS) | {api for kind, api in KIND_APIS.items() if kind in kinds})
         self.services = [self.child(gcp.projects.Service, f"api-{a}", project=ctx.settings.project,
                                     service=f"{a}.googleapis.com", disable_on_destroy=False) for a in wanted]
@@ -45,7 +45,7 @@ class Agents(Component):
         number = gcp.organizations.get_project_output(project_id=s.project).number
         ctx.shared["pubsub_agent"] = pulumi.Output.concat(
             "serviceAccount:service-", number, "@gcp-sa-pubsub.iam.gserviceaccount.com")
-        if any(isinstance(x, r.Bucket) and any(True for _ in ctx.app.consumers(x)) for x in ctx.app.resources.values()):
+        if any(isinstance(x, d.Bucket) and any(True for _ in ctx.app.consumers(x)) for x in ctx.app.resources.values()):
             gcs = gcp.storage.get_project_service_account_output(project=s.project)
             self.child(gcp.projects.IAMMember, "storage-agent-publisher", project=s.project,
                        role="roles/pubsub.publisher", member=pulumi.Output.concat("serviceAccount:", gcs.email_address))
@@ -92,7 +92,7 @@ def build(ctx: Context, package: Package) -> dict[str, Any]:
     comps: dict[str, Any] = {}
     ctx.shared["components"] = comps
     for res in ctx.app.resources.values():
-        comps[res.name] = COMPONENTS[type(res)](res, ctx)
+        comps[res.name] = COMPONENTS[res.kind](res, ctx)
     code = Code(package, ctx)
     functions: dict[str, Function] = {}
     for fn in ctx.app.functions.values():

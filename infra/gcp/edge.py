@@ -8,11 +8,11 @@ import json
 import pulumi
 import pulumi_gcp as gcp
 
-from portside.infra.expressions import gcp_cron
+from portside.declarations import Api as ApiDecl
+from portside.declarations import Schedule as ScheduleDecl
 from portside.infra.component import Component, Context
+from portside.infra.expressions import gcp_cron
 from portside.infra.gcp.function import Function
-from portside.resources import Api as ApiDecl
-from portside.resources import Schedule as ScheduleDecl
 
 
 class Api(Component):

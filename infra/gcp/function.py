@@ -7,13 +7,13 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from portside import deployment as env
+from portside.declarations import Function as FunctionDecl
+from portside.declarations import HttpTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger
 from portside.infra.component import Component, Context
 from portside.infra.gcp.messaging import RETENTION
 from portside.infra.grants import GCP_DLQ_PUBLISH, GCP_EVENT_RECEIVER, GCP_INVOKER, GCP_ROLES
 from portside.infra.package import PYTHON
-from portside import deployment as env
-from portside.app import Function as FunctionDecl
-from portside.resources import HttpTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger
 
 RUNTIME = f"python{PYTHON.replace('.', '')}"
 STORAGE_EVENTS = {ObjectCreatedTrigger: "google.cloud.storage.object.v1.finalized",

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_gcp as gcp
 
+from portside.declarations import Function, Resource, TopicTrigger
+from portside.declarations import Queue as QueueDecl
 from portside.infra.checks import PUBSUB_ACK_DEADLINE
-from portside.infra.expressions import pubsub_filter
 from portside.infra.component import Component, Context
-from portside.resources import Queue as QueueDecl
-from portside.resources import Resource, TopicTrigger
-
-if TYPE_CHECKING:
-    from portside.infra.gcp.function import Function
+from portside.infra.expressions import pubsub_filter
 
 RETENTION = "604800s"  # 7 days, the Pub/Sub maximum for subscriptions
+
+
+class PushTarget(Protocol):
+    """What a subscription pushes to: a deployed function (``infra.gcp.function.Function``)."""
+
+    decl: Function
+    function: Any  # gcp.cloudfunctionsv2.Function
+    account: Any  # gcp.serviceaccount.Account
+    dlq: Any  # gcp.pubsub.Topic | None
+    invoker: Any  # the IAM binding pushes need | None
 
 
 class Channel(Component):
@@ -30,7 +37,7 @@ class Channel(Component):
         self.physical = self.topic.id
         self.subscriptions: dict[str, pulumi.Output] = {}
 
-    def attach(self, fc: Function) -> None:
+    def attach(self, fc: PushTarget) -> None:
         """Push to ``fc`` with an OIDC token; retry with backoff; dead-letter after max_attempts."""
         fn, t = fc.decl, fc.decl.trigger
         is_queue = isinstance(self.decl, QueueDecl)

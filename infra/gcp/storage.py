@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi_gcp as gcp
 
+from portside.declarations import Bucket as BucketDecl
+from portside.declarations import Table as TableDecl
 from portside.infra.component import Component, Context
-from portside.resources import Bucket as BucketDecl
-from portside.resources import Table as TableDecl
 
 
 class Bucket(Component):

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from portside.aws import AwsTarget, Names, Runtime, to_events
 from portside import App, UnsupportedEvent
+from portside.aws import AwsTarget, Names, Runtime, to_events
 from tests.aws.conftest import EVENTS, load
 
 WRONG = (None, 5, "x", [], {}, True, 1.5, [None], {"a": None})

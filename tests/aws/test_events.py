@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from portside.aws import Names, batch_result, classify, http_flavour, http_result, to_events
 from portside import (
     Event,
     HttpRequest,
@@ -22,6 +21,7 @@ from portside import (
     Tick,
     UnsupportedEvent,
 )
+from portside.aws import Names, batch_result, classify, http_flavour, http_result, to_events
 from tests.aws.conftest import load
 
 UTC = timezone.utc

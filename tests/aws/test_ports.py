@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from portside.aws import AwsTarget, Names, to_events
 from portside import Message, NotFound
-from portside.resources import Bucket, Queue, Table, Topic
+from portside.aws import AwsTarget, Names, to_events
+from portside.declarations import Bucket, Queue, Table, Topic
 from tests.aws.conftest import REGION, lambda_sqs_event, receive_all
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from portside import UnsupportedEvent
 from portside import deployment as env
 from portside.aws import Runtime
-from portside import UnsupportedEvent
 from tests.aws.conftest import REGION, load, receive_all
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portside import App, Backoff, DeclarationError
-from portside.resources import QueueTrigger
+from portside.declarations import QueueTrigger
+from portside.runtime import load_handler
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_handler_module_that_does_not_import_is_named(app: App) -> None:
     jobs = app.queue("jobs")
     fn = app.function("no_such_module_xyz:handle", trigger=jobs.on_message())
     with pytest.raises(DeclarationError, match="cannot import handler module 'no_such_module_xyz'"):
-        fn.load()
+        load_handler(fn)
 
 
 def test_topic_filter_values(app: App) -> None:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from portside import App, Backoff, HttpRequest, HttpResponse, Message, PermanentError
-from portside.delivery import (Action, DeadLetter, dead_letter_attributes, decide, http_response, invoke,
-                               invoke_batch, to_response)
+from portside.delivery import (
+    Action,
+    DeadLetter,
+    dead_letter_attributes,
+    decide,
+    http_response,
+    invoke,
+    invoke_batch,
+    to_response,
+)
 
 app = App("delivery-test")
 jobs = app.queue("jobs")

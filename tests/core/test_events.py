@@ -7,8 +7,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from portside import (Event, Headers, HttpRequest, HttpResponse, Message, ObjectCreated, PermanentError,
-                      RecordChanged, Tick, UnsupportedEvent)
+from portside import (
+    Event,
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    Message,
+    ObjectCreated,
+    PermanentError,
+    RecordChanged,
+    Tick,
+    UnsupportedEvent,
+)
 from portside.events import parse_time
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

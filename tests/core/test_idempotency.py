@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portside.fake import FakeCloud
 from portside import App, DeclarationError, InProgress, Message, idempotent
+from portside.fake import FakeCloud
 
 app = App("idem-test")
 jobs = app.queue("jobs")

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from portside import App
+from portside.declarations import Bucket, Resource
 from portside.ports import PortCache, item_json
-from portside.resources import Bucket, Resource
 
 
 class Made:

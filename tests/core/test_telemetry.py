@@ -8,9 +8,8 @@ import logging
 
 import pytest
 
+from portside import App, Event, Message, telemetry
 from portside.fake import FakeCloud
-from portside import App, Event, Message
-from portside import telemetry
 from portside.telemetry import JsonFormatter, parse_traceparent
 
 app = App("telemetry-test")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from portside.fake import FakeCloud
 from portside import Event
+from portside.fake import FakeCloud
 from tests.fake.sample import app
 
 

@@ -12,9 +12,9 @@ import pytest
 from functions_framework import create_app
 
 import portside.gcp as gcp
+from portside import Event, Message, ObjectCreated, ObjectDeleted, RecordChanged, Tick
 from portside import deployment as env
 from portside.gcp import Deployment
-from portside import Event, Message, ObjectCreated, ObjectDeleted, RecordChanged, Tick
 from tests.gcp import payloads as P
 from tests.gcp import sample
 from tests.gcp.conftest import PROJECT

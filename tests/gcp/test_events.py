@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 import pytest
 from cloudevents.http import CloudEvent
 
+from portside import Event, Message, ObjectCreated, ObjectDeleted, PermanentError, RecordChanged, Tick, UnsupportedEvent
 from portside.gcp import Names, to_events
 from portside.gcp.convert import tick_of
-from portside import Event, Message, ObjectCreated, ObjectDeleted, PermanentError, RecordChanged, Tick, UnsupportedEvent
 from tests.gcp import payloads as P
 
 NAMES = Names.from_resources(P.RESOURCES, keys={"items": ("id",)})

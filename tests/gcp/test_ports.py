@@ -10,10 +10,9 @@ import sys
 
 import pytest
 
-from portside.gcp.ports import FirestoreTable, GcpTarget, GcsBucket, PubSubChannel, plain
 from portside import App, DeclarationError, NotFound
+from portside.gcp.ports import FirestoreTable, GcpTarget, GcsBucket, PubSubChannel, plain
 from tests.gcp.conftest import PROJECT, ROOT
-
 
 # -- Cloud Storage -----------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from portside.fake import FakeCloud
 from handlers.app import app
+from portside.fake import FakeCloud
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from handlers.app import app
-from portside.resources import HttpTrigger
+from portside.declarations import HttpTrigger
+from portside.runtime import load_handler
 
 GRANTS = {
     "make-thumbnail": {"uploads.read", "thumbnails.write", "images.write"},
@@ -47,7 +48,7 @@ ROUTES = {"POST /contact", "POST /profiles", "GET /search", "POST /orders", "GET
 def test_each_function_declares_exactly_its_grants(name):
     fn = app.get_function(name)
     assert {repr(u) for u in fn.uses} == GRANTS[name]
-    assert callable(fn.load())
+    assert callable(load_handler(fn))
 
 
 def test_every_function_is_in_the_table_and_every_resource_is_used():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from portside import App, Backoff, DeclarationError
 from portside.infra.checks import CloudLimitError
 from portside.infra.mocks import RecordingMocks, run
 from portside.infra.settings import ConfigError
-from portside import App, Backoff, DeclarationError
 from tests.infra.apps import full_app
 
 

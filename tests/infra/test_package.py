@@ -12,10 +12,9 @@ import pulumi
 import pytest
 
 import portside.infra.bytecode
+from portside import App, DeclarationError, deployment
 from portside.infra.bytecode import interpreter
-from portside import deployment
 from portside.infra.package import PYTHON, build_package
-from portside import App, DeclarationError
 from tests.infra.apps import full_app
 
 ROOT = Path(__file__).resolve().parents[2]

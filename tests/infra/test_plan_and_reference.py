@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from portside import load_app
 from portside.infra.checks import CloudLimitError
 from portside.infra.mocks import run
 from portside.infra.plan import main, render
-from portside import load_app
 from tests.infra.apps import DECLARED, full_app
 
 

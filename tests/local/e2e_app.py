@@ -14,8 +14,18 @@ from __future__ import annotations
 import time
 import uuid
 
-from portside import App, Backoff, HttpError, HttpRequest, HttpResponse, Message, ObjectCreated, PermanentError, \
-    Tick, idempotent
+from portside import (
+    App,
+    Backoff,
+    HttpError,
+    HttpRequest,
+    HttpResponse,
+    Message,
+    ObjectCreated,
+    PermanentError,
+    Tick,
+    idempotent,
+)
 
 app = App("local-e2e")
 api = app.api("public")

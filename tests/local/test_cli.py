@@ -138,10 +138,10 @@ def test_user_text_with_brackets_prints_literally_plain_and_rich() -> None:
 
 
 def test_live_line_says_when_a_handler_ran_over_its_timeout() -> None:
-    from portside.local.cli import _line
-    from portside.local.runtime import Report
     from portside.delivery import Action, Decision, Outcome
     from portside.events import Message
+    from portside.local.cli import _line
+    from portside.local.runtime import Report
 
     report = Report("queue q", "slow-fn", Outcome(Message("m", b"", "q"), 1, seconds=2.5), Decision(Action.ACK))
     assert "over its 2 s timeout" in _line(report, 2)

@@ -6,9 +6,9 @@ import json
 import time
 from pathlib import Path
 
+from portside import Event
 from portside.local import LocalCloud
 from portside.local.store import Store
-from portside import Event
 from tests.local.conftest import request, wait_for
 
 
@@ -148,8 +148,8 @@ def test_a_stale_lease_cannot_settle_a_delivery_taken_again(cloud: LocalCloud) -
 
 
 def test_a_restart_redelivers_what_a_crashed_run_had_leased(tmp_path: Path) -> None:
-    from portside.local import codec
     from portside.events import Message
+    from portside.local import codec
     from tests.local.e2e_app import app
 
     store = Store(tmp_path)
@@ -164,7 +164,7 @@ def test_a_restart_redelivers_what_a_crashed_run_had_leased(tmp_path: Path) -> N
 
 def test_a_handle_from_a_second_import_of_the_app_still_reaches_the_consumers(cloud: LocalCloud) -> None:
     """`python -m pkg.app` imports the app module twice: its handles are other objects with the same names."""
-    from portside.resources import Queue
+    from portside.declarations import Queue
 
     twin = Queue("note-jobs")  # same name, not the app's object
     cloud.port(twin).send(b'{"id": "twin"}', {}, 0, None)
@@ -180,8 +180,8 @@ def test_http_connections_do_not_leave_sqlite_connections_behind(cloud: LocalClo
 
 
 def test_a_changed_app_adopts_unconsumed_messages_and_dead_letters_orphans(tmp_path: Path) -> None:
-    from portside.local import codec
     from portside.events import Message
+    from portside.local import codec
     from tests.local.e2e_app import app
 
     store = Store(tmp_path)

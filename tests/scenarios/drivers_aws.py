@@ -45,10 +45,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from portside import Event
-from portside.app import Function, load_app
-from portside.resources import (
+from portside.app import load_app
+from portside.declarations import (
     Api,
     Bucket,
+    Function,
     HttpTrigger,
     ObjectCreatedTrigger,
     ObjectDeletedTrigger,
@@ -58,9 +59,8 @@ from portside.resources import (
     Table,
     Topic,
     TopicTrigger,
-    encode_body,
-    event_attributes,
 )
+from portside.handles import encode_body, event_attributes
 from tests.aws.conftest import lambda_sqs_event
 from tests.scenarios.drivers import DeadLetter, EventSource, PollingDriver, Reply, register
 

@@ -54,9 +54,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from portside import Event
-from portside.app import Function, load_app
-from portside.resources import (
+from portside.app import load_app
+from portside.declarations import (
     Bucket,
+    Function,
     HttpTrigger,
     ObjectCreatedTrigger,
     Queue,
@@ -64,9 +65,8 @@ from portside.resources import (
     Table,
     Topic,
     TopicTrigger,
-    encode_body,
-    event_attributes,
 )
+from portside.handles import encode_body, event_attributes
 from tests.scenarios.drivers import DeadLetter, EventSource, PollingDriver, Reply, register
 from tests.scenarios.timing import SCALE
 

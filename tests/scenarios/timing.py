@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from portside.app import App, load_app
-from portside.resources import Backoff
+from portside.declarations import Backoff
 
 SCALE = 0.01  # 5 s -> 50 ms, 60 s -> 0.6 s
 
@@ -31,5 +31,5 @@ def compressed(app: App | str = "handlers.app:app", scale: float = SCALE) -> App
     for name, fn in original.functions.items():
         b = fn.trigger.backoff
         trigger = dataclasses.replace(fn.trigger, backoff=Backoff(b.initial * scale, b.maximum * scale))
-        copy.functions[name] = dataclasses.replace(fn, trigger=trigger, _loaded=None)
+        copy.functions[name] = dataclasses.replace(fn, trigger=trigger)
     return copy

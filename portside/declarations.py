@@ -1,24 +1,20 @@
-"""Resources, triggers and permissions: what an app declares (DESIGN §3).
+"""What an app declares, as plain data: resources, triggers, permissions and functions.
 
-A resource is a logical name plus options. Its handle is also how a handler reaches it:
-``thumbnails.put(key, data)`` checks that the running function declared
-``thumbnails.writer`` and forwards to the port of whichever target is running it
-(fake, local, AWS, GCP). That is the one way a handler touches the outside world.
+Nothing here runs anything. ``portside.infra`` provisions from these objects, the local runtime
+and the fake cloud deliver by them, and ``portside.handles`` adds to each resource the calls a
+handler makes at run time (``thumbnails.put(key, data)``), checked against these declarations.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, ClassVar
 
 from portside.errors import DeclarationError
-from portside.events import Event
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-MAX_PAYLOAD = 256 * 1024  # SNS's limit, the smallest of the clouds' (DESIGN §6)
 
 
 def check_name(kind: str, name: object) -> str:
@@ -49,7 +45,7 @@ class Resource:
 
     def __init__(self, name: str) -> None:
         self.name = check_name(self.kind, name)
-        self.app: Any = None  # set by App.add
+        self.app: Any = None  # the App that declared it, set by App.add
 
     def use(self, access: str) -> Use:
         if access not in self.accesses:
@@ -60,11 +56,6 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
-
-    def _port_for(self, access: str) -> Any:
-        from portside.runtime import port_for  # late: runtime imports this module
-
-        return port_for(self, access)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,68 +216,6 @@ class Bucket(Resource):
     def on_deleted(self, *, prefix: str = "", suffix: str = "", **delivery: Any) -> ObjectDeletedTrigger:
         return ObjectDeletedTrigger(self, prefix=prefix, suffix=suffix, **delivery)
 
-    # -- what a handler may do (BucketPort, permission-checked) --
-    def get(self, key: str) -> bytes:
-        return self._port_for("read").get(key)
-
-    def exists(self, key: str) -> bool:
-        return self._port_for("read").exists(key)
-
-    def list(self, prefix: str = "") -> Iterator[str]:
-        return self._port_for("read").list(prefix)
-
-    def signed_url(self, key: str, expires: int = 3600) -> str:
-        return self._port_for("read").signed_url(key, expires)
-
-    def put(self, key: str, data: bytes | str | BinaryIO, content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> None:
-        if isinstance(data, str):
-            data = data.encode()
-            content_type = content_type or "text/plain; charset=utf-8"
-        self._port_for("write").put(key, data, content_type, dict(metadata or {}))
-
-    def delete(self, key: str) -> None:
-        self._port_for("write").delete(key)
-
-
-def encode_body(body: bytes | str | Mapping[str, Any] | Sequence[Any] | Event) -> bytes:
-    """Message bodies are bytes: str is UTF-8, dict/list are JSON, an Event is a CloudEvent."""
-    if isinstance(body, bytes):
-        data = body
-    elif isinstance(body, str):
-        data = body.encode()
-    elif isinstance(body, Event):
-        data = body.to_bytes()
-    elif isinstance(body, (Mapping, list, tuple)):
-        data = json.dumps(body, separators=(",", ":"), default=str).encode()
-    else:
-        raise TypeError(f"a message body must be bytes, str, a dict/list or an Event, got {type(body).__name__}")
-    if len(data) > MAX_PAYLOAD:
-        from portside.errors import PayloadTooLarge
-
-        raise PayloadTooLarge(
-            f"message of {len(data)} bytes is over the {MAX_PAYLOAD}-byte limit every cloud accepts "
-            "(SNS: 256 KB); store the payload in a bucket and send its key instead"
-        )
-    return data
-
-
-def event_attributes(body: object, attributes: Mapping[str, str] | None) -> dict[str, str]:
-    """Attributes to send: the caller's, plus ``ce-type``/``ce-source`` for an Event so that
-    subscriptions can filter on the event type (SNS filter policy, Pub/Sub filter)."""
-    attrs = dict(attributes or {})
-    for k, v in attrs.items():
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError(f"message attributes must map str to str, got {k!r}: {type(v).__name__}")
-    if isinstance(body, Event):
-        attrs.setdefault("ce-type", body.type)
-        attrs.setdefault("ce-source", body.source)
-        for name in ("traceparent", "correlationid"):  # so consumers continue the event's trace
-            if name in body.extensions:
-                attrs.setdefault(name, body.extensions[name])
-    return attrs
-
-
 class Queue(Resource):
     """A work queue with one consumer: SQS, Pub/Sub topic + push subscription, SQLite, memory."""
 
@@ -305,19 +234,6 @@ class Queue(Resource):
         delivery.setdefault("batch_size", 10)
         return QueueTrigger(self, **delivery)
 
-    def send(self, body: bytes | str | Mapping[str, Any] | Event, attributes: Mapping[str, str] | None = None,
-             delay: int = 0, ordering_key: str | None = None) -> str:
-        from portside.telemetry import outgoing_attributes
-
-        if type(delay) is not int or not 0 <= delay <= 900:
-            raise ValueError(f"delay must be whole seconds from 0 to 900 (SQS's limit), got {delay!r}")
-        data, attrs = encode_body(body), outgoing_attributes(event_attributes(body, attributes))
-        return self._port_for("send").send(data, attrs, delay, ordering_key)
-
-    def send_batch(self, bodies: Iterable[bytes | str | Mapping[str, Any] | Event]) -> list[str]:
-        return [self.send(b) for b in bodies]
-
-
 class Topic(Resource):
     """Fan-out: SNS (+ an SQS queue per subscriber), Pub/Sub, SQLite, memory."""
 
@@ -335,17 +251,6 @@ class Topic(Resource):
         if types:
             flt["ce-type"] = (types,) if isinstance(types, str) else tuple(types)
         return TopicTrigger(self, filter=flt, **delivery)
-
-    def publish(self, message: bytes | str | Mapping[str, Any] | Event,
-                attributes: Mapping[str, str] | None = None, ordering_key: str | None = None) -> str:
-        """Publish; an ``Event`` travels as a structured CloudEvent with trace context."""
-        from portside.telemetry import outgoing_attributes, stamp_event
-
-        if isinstance(message, Event):
-            message = stamp_event(message)
-        data, attrs = encode_body(message), outgoing_attributes(event_attributes(message, attributes))
-        return self._port_for("publish").publish(data, attrs, ordering_key)
-
 
 class Table(Resource):
     """Key-value items with a partition key and optional sort key: DynamoDB, Firestore, SQLite."""
@@ -384,30 +289,6 @@ class Table(Resource):
         if self.sort_key is not None:
             raise ValueError(f"table {self.name!r} has a sort key: pass a dict with {list(names)}")
         return {self.key: key}
-
-    def get(self, key: Any) -> dict[str, Any] | None:
-        return self._port_for("read").get(self.key_of(key))
-
-    def query(self, partition: Any, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Items whose partition key is ``partition``, in sort key order."""
-        return self._port_for("read").query(partition, limit)
-
-    def put(self, item: Mapping[str, Any]) -> None:
-        self.key_of(item)
-        self._port_for("write").put(dict(item))
-
-    def put_if_absent(self, item: Mapping[str, Any]) -> bool:
-        """Create the item unless one with its key exists; True if it was created."""
-        self.key_of(item)
-        return self._port_for("write").put_if_absent(dict(item))
-
-    def update(self, key: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Set fields on an existing item and return the item after the change."""
-        return self._port_for("write").update(self.key_of(key), dict(changes))
-
-    def delete(self, key: Any) -> None:
-        self._port_for("write").delete(self.key_of(key))
-
 
 class Api(Resource):
     """HTTP routes: API Gateway HTTP API, Cloud Functions HTTP, a local server."""
@@ -468,3 +349,27 @@ class Schedule(Resource):
 for _t, _r in ((ObjectCreatedTrigger, Bucket), (ObjectDeletedTrigger, Bucket), (QueueTrigger, Queue),
                (TopicTrigger, Topic), (HttpTrigger, Api), (ScheduleTrigger, Schedule)):
     _t.source_kind = _r
+
+
+@dataclass(eq=False)
+class Function:
+    """One handler bound to one trigger, with what it may use and how it runs.
+
+    ``handler`` is an import path ("package.module:function"), never a closure: declaring an
+    app imports no handler code, and a deployed function imports only its own module.
+    """
+
+    name: str
+    handler: str
+    trigger: Trigger
+    uses: tuple[Use, ...] = ()
+    timeout: int = 30  # seconds
+    memory: int = 256  # MB
+    concurrency: int | None = None  # max parallel instances; None = the cloud's default
+    _grants: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
+
+    def __post_init__(self) -> None:
+        self._grants = frozenset((u.resource.name, u.access) for u in self.uses)
+
+    def allows(self, resource: Resource, access: str) -> bool:
+        return (resource.name, access) in self._grants
