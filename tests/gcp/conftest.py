@@ -83,7 +83,9 @@ def _emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, E
     if GCLOUD is None:
         pytest.skip(NO_GCLOUD)
     tmp = tmp_path_factory.mktemp("emulators")
-    started = {"pubsub": Emulator(["beta", "emulators", "pubsub", "start", f"--project={PROJECT}"], "pubsub", tmp),
+    # each run its own data dir: the default (~/.config/gcloud/emulators) is shared by concurrent runs
+    started = {"pubsub": Emulator(["beta", "emulators", "pubsub", "start", f"--project={PROJECT}",
+                                   f"--data-dir={tmp}"], "pubsub", tmp),
                "firestore": Emulator(["emulators", "firestore", "start"], "firestore", tmp)}
     try:
         yield started

@@ -133,7 +133,8 @@ class GcpDriver(PollingDriver):
         self._saved = {k: os.environ.get(k) for k in EMULATOR_VARS}
         self.app_spec, self.app = app, load_app(app)
         self.tmp = tempfile.mkdtemp(prefix="portside-scenarios-gcp-")
-        self.emulators = [Emulator(["beta", "emulators", "pubsub", "start", "--project=ps-scn-0"], "pubsub",
+        self.emulators = [Emulator(["beta", "emulators", "pubsub", "start", "--project=ps-scn-0",
+                                    f"--data-dir={self.tmp}"], "pubsub",
                                    Path(self.tmp)),
                           Emulator(["emulators", "firestore", "start"], "firestore", Path(self.tmp))]
         port = free_port()
