@@ -78,7 +78,7 @@ class Backoff:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """What starts a function, with its delivery options (DESIGN §3, §6)."""
+    """What starts a function, with its delivery options (docs/architecture.md, "Delivery")."""
 
     source: Resource
     max_attempts: int = 5

@@ -1,4 +1,4 @@
-"""The delivery rules of DESIGN §6, in one place every target calls.
+"""The delivery rules (docs/architecture.md, "Delivery"), in one place every target calls.
 
 An adapter turns raw input into events, then asks this module to run the handler
 (``invoke`` / ``invoke_batch``) and what to do with each outcome (``decide``):

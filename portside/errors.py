@@ -1,4 +1,4 @@
-"""Errors a handler raises or meets, and how delivery treats them (DESIGN §6)."""
+"""Errors a handler raises or meets, and how delivery treats them (docs/architecture.md, "Delivery")."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class InProgress(PortsideError):
 
 
 class PayloadTooLarge(PermanentError):
-    """A message above the smallest limit every cloud accepts (DESIGN §6)."""
+    """A message above the smallest limit every cloud accepts (docs/architecture.md, "Delivery")."""
 
 
 class NoInvocation(PortsideError, RuntimeError):

@@ -1,4 +1,4 @@
-"""The normalized events of DESIGN §4: what every handler receives, on every target.
+"""The normalized events: what every handler receives, on every target (docs/architecture.md, "Events").
 
 Events are frozen, slotted dataclasses. Each checks its fields when it is built, so a
 wrong type or a missing field fails where the event is made, with the field's name,

@@ -1,4 +1,4 @@
-"""Do an event's effect once, however often it is delivered (DESIGN §6).
+"""Do an event's effect once, however often it is delivered (docs/architecture.md, "Delivery").
 
     @idempotent(seen)                       # keyed by event id
     def store(message: Message) -> None: ...

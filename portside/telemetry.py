@@ -1,4 +1,4 @@
-"""Trace context, correlation ids and structured JSON logs (DESIGN §5, observability).
+"""Trace context, correlation ids and structured JSON logs (docs/architecture.md, "Observability").
 
 Every invocation continues the W3C trace its event carries (``traceparent`` in message
 attributes, CloudEvent extensions or HTTP headers), and everything it publishes carries

@@ -1,4 +1,4 @@
-"""DESIGN §2's dependency rules, enforced by reading every module's imports."""
+"""The dependency rules of docs/architecture.md, enforced by reading every module's imports."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def violations(folder: str, forbidden: tuple[str, ...], allowed: tuple[str, ...]
 
 @pytest.mark.parametrize("folder, forbidden, allowed", RULES, ids=[r[0] for r in RULES])
 def test_layer_imports_only_what_design_allows(folder: str, forbidden: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-    assert (ROOT / folder).is_dir(), f"{folder} is part of DESIGN §2's layout"
+    assert (ROOT / folder).is_dir(), f"{folder} is part of the layout in docs/architecture.md"
     assert violations(folder, forbidden, allowed) == []
 
 

@@ -4,7 +4,7 @@
     PORTSIDE_APP=handlers.app:app  PORTSIDE_FUNCTION=make-thumbnail
     PORTSIDE_RESOURCES='{"uploads": "shop-uploads-1a2b", ...}'  PORTSIDE_DLQ_URL=https://sqs...
 
-``to_events(raw)`` is the pure mapping of DESIGN §4; ``http_result`` and ``batch_result`` map
+``to_events(raw)`` is the pure mapping of docs/architecture.md, "Events"; ``http_result`` and ``batch_result`` map
 results back. Importing this package never imports boto3: ports load it on first use.
 """
 

@@ -1,10 +1,10 @@
-"""Raw Lambda events -> portside's normalized events (DESIGN §4), and HTTP responses back.
+"""Raw Lambda events -> portside's normalized events (docs/architecture.md, "Events"), and HTTP responses back.
 
 Pure functions: no boto3, no I/O, so they can be tested on the payloads AWS really sends.
 Physical names (bucket ``shop-dev-uploads-1a2b``, queue ARN, topic ARN, stream ARN) are mapped
 back to logical ones through :class:`Names`, read from ``PORTSIDE_RESOURCES``.
 
-The SQS path is the hot one (DESIGN §9: overhead close to parsing the event's JSON), so it is
+The SQS path is the hot one (the budget: overhead close to parsing the event's JSON), so it is
 written as a tight loop over plain dict lookups; every other source favours clarity.
 """
 
@@ -673,7 +673,7 @@ def items(raw: Mapping[str, Any], kind: str, names: Names) -> Iterator[tuple[Map
 
 
 def to_events(raw: Any, *, names: Names | None = None, request_id: str | None = None) -> list[AnyEvent]:
-    """The normalized events in a raw Lambda event (DESIGN §4).
+    """The normalized events in a raw Lambda event (docs/architecture.md, "Events").
 
     ``names`` maps physical to logical names (default: ``PORTSIDE_RESOURCES``); ``request_id``
     (Lambda's ``context.aws_request_id``) is the id of events that carry none of their own.

@@ -1,4 +1,4 @@
-"""boto3-backed ports: S3 buckets, SQS queues, SNS topics, DynamoDB tables (DESIGN §5).
+"""boto3-backed ports: S3 buckets, SQS queues, SNS topics, DynamoDB tables (docs/architecture.md, "Ports").
 
 Imported only when a handler first touches a resource, so a cold start that needs no port never
 loads boto3 (~300 ms). Clients are created once per process and reused across invocations;

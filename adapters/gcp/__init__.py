@@ -6,7 +6,7 @@ The deployed source's generated ``main.py`` re-exports the entry points by name:
 
 - ``on_cloud_event``: Eventarc CloudEvents (Cloud Storage finalized/deleted, Pub/Sub
   messagePublished, Firestore document events, any other type as ``Event``);
-- ``on_http``: HTTP routes, Pub/Sub push bodies (queues and topics, DESIGN §7), Cloud
+- ``on_http``: HTTP routes, Pub/Sub push bodies (queues and topics), Cloud
   Scheduler calls, and CloudEvents sent over HTTP.
 
 Which declared function runs and the physical -> logical names come from the variables in

@@ -1,4 +1,4 @@
-"""Raw Google Cloud payloads -> normalized events (DESIGN §4): pure functions, no client library.
+"""Raw Google Cloud payloads -> normalized events (docs/architecture.md, "Events"): pure functions, no client library.
 
 Accepted: a ``cloudevents`` CloudEvent object (what functions-framework hands a CloudEvent
 function), a structured-mode CloudEvent dict, or a Pub/Sub push body

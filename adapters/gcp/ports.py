@@ -1,4 +1,4 @@
-"""google-cloud-backed ports (DESIGN §5): Cloud Storage, Pub/Sub, Firestore.
+"""google-cloud-backed ports (docs/architecture.md, "Ports"): Cloud Storage, Pub/Sub, Firestore.
 
 Client libraries are imported on first use of a port and their clients are created once
 per process and reused by every invocation (a cold start pays only for what the handler
@@ -167,7 +167,7 @@ def publish(path: str, body: bytes, attributes: Mapping[str, str], ordering_key:
 
 
 class PubSubChannel:
-    """QueuePort and TopicPort on one Pub/Sub topic (DESIGN §7: both are Pub/Sub topics)."""
+    """QueuePort and TopicPort on one Pub/Sub topic (on GCP both are Pub/Sub topics)."""
 
     def __init__(self, path: str, logical: str) -> None:
         self.path, self.logical = path, logical
@@ -177,7 +177,7 @@ class PubSubChannel:
 
     def send(self, body: bytes, attributes: dict[str, str], delay: int = 0, ordering_key: str | None = None) -> str:
         if delay:
-            # Pub/Sub has no per-message delay: clamped, with a warning that says so (DESIGN §3)
+            # Pub/Sub has no per-message delay: clamped, with a warning that says so
             log.warning("queue %r: Pub/Sub has no delivery delay; delay=%ss is ignored and the message sent now",
                         self.logical, delay)
             attributes = {**attributes, "portside-delay": str(delay)}

@@ -1,4 +1,4 @@
-"""LocalCloud: the app's declarations running on one machine, durably (DESIGN §8, "local").
+"""LocalCloud: the app's declarations running on one machine, durably (docs/architecture.md, "Targets").
 
 - a dispatcher leases due deliveries from SQLite and hands them to a worker pool, so a
   slow handler holds one worker, not the whole runtime; each function gets at most

@@ -1,5 +1,5 @@
 """The Lambda runtime in process (faster than a subprocess) against moto: FIFO order, streams,
-asynchronous sources and schedules follow portside's delivery rules (DESIGN §6)."""
+asynchronous sources and schedules follow portside's delivery rules (docs/architecture.md, "Delivery")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The delivery rules of DESIGN §6, the one piece of code every target calls."""
+"""The delivery rules (docs/architecture.md, "Delivery"), the one piece of code every target calls."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The local runtime in process: every trigger kind, DESIGN §6 delivery, the worker pool, leases."""
+"""The local runtime in process: every trigger kind, the delivery rules, the worker pool, leases."""
 
 from __future__ import annotations
 

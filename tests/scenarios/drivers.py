@@ -44,7 +44,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A dead-lettered event as any target can report it (DESIGN §6's recorded attributes)."""
+    """A dead-lettered event as any target can report it (docs/architecture.md, "Delivery")."""
 
     function: str
     error_type: str
