@@ -493,6 +493,11 @@ def graph(app_spec: str, markdown: bool) -> None:
     click.echo(f"```mermaid\n{text}\n```" if markdown else text)
 
 
+from portside.local.new import new  # noqa: E402  (its own module: the template and the command)
+
+cli.add_command(new)
+
+
 def main() -> None:
     """Console-script entry point (``[project.scripts] portside``)."""
     cli(prog_name="portside")
