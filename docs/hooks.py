@@ -26,7 +26,7 @@ from mkdocs.plugins import event_priority
 ROOT = Path(__file__).resolve().parents[1]
 API_SRC = ROOT / "build" / "api-src"
 RESULTS = ROOT / "bench" / "results"
-MARKER = re.compile(r"<!--\s*results:\s*([\w.-]+)\s*-->")
+MARKER = re.compile(r"^[ \t]*<!--\s*results:\s*([\w.-]+)\s*-->[ \t]*$", re.M)  # alone on its line
 
 
 # -- 1. the installed layout, for mkdocstrings ------------------------------------------------------
@@ -84,13 +84,24 @@ def _cell(value: Any) -> str:
     return _number(value).replace("|", "\\|")
 
 
+def recorder(name: str, bench: Path = RESULTS.parent) -> str | None:
+    """The command of the benchmark that records ``name`` (``record("name", "command", ...)`` in bench/)."""
+    call = re.compile(r"record\(\s*[\"']" + re.escape(name) + r"[\"']\s*,\s*[\"']([^\"']+)[\"']")
+    for module in sorted(bench.glob("*.py")):
+        if module.name != "results.py" and (m := call.search(module.read_text())):
+            return m[1]
+    return None
+
+
 def results_table(name: str, results: Path = RESULTS) -> str:
     """The Markdown for ``<!-- results: name -->``: the figures of ``bench/results/<name>.json`` with
     the date, machine and command they came from; a visible note while the benchmark has not run."""
     path = results / f"{name}.json"
     if not path.is_file():
-        return (f'!!! warning "Not measured yet"\n    `bench/results/{name}.json` does not exist yet: the '
-                f"figures appear here once the benchmark that records `{name}` has run (`bench/results.py`).\n")
+        command = recorder(name, results.parent)
+        how = f"run `{command}`" if command else f"no benchmark in bench/ records `{name}` yet"
+        return (f'!!! warning "Not measured yet"\n    `bench/results/{name}.json` does not exist yet ({how}); '
+                "until it does, no figure on this page is checked against a measurement.\n")
     try:
         data = json.loads(path.read_text())
         figures: dict[str, Any] = data["figures"]
@@ -117,7 +128,7 @@ def results_table(name: str, results: Path = RESULTS) -> str:
 
 
 # -- 3. the files `portside new` writes ------------------------------------------------------------
-TEMPLATE = re.compile(r"<!--\s*template:\s*([\w./-]+)\s*-->")
+TEMPLATE = re.compile(r"^[ \t]*<!--\s*template:\s*([\w./-]+)\s*-->[ \t]*$", re.M)
 LANGUAGES = {".py": "python", ".toml": "toml", ".yaml": "yaml", ".md": "markdown"}
 
 
