@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.aws              # both
     .venv/bin/python -m bench.aws overhead     # to_events + .json() vs json.loads
-    .venv/bin/python -m bench.aws coldstart    # import portside.aws vs a bare interpreter
+    .venv/bin/python -m bench.aws coldstart    # import portside.aws vs a bare interpreter (bench.startup aws)
 
 Overhead: an SQS batch of 10 JSON messages shaped exactly as Lambda delivers them (receipt
 handles, md5s, system attributes, the traceparent/correlationid message attributes portside
@@ -20,7 +20,6 @@ import json
 import sys
 import uuid
 
-from bench.startup import report
 from bench.timing import paired
 from portside.aws import Names, to_events
 
@@ -83,17 +82,12 @@ def overhead() -> None:
     print(f"  json.loads(event text) + to_events + .json() x10           {e2e:8.1f} µs   {e2e_ratio:4.2f}x  (end to end)")
 
 
-NO_BOTO = "import portside.aws, sys; assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"
-FIRST_PORT = ("import portside.aws, sys; from portside.aws import ports; "
-              "assert 'boto3' in sys.modules")  # the cost the first port use adds, for scale
+def coldstart() -> None:
+    """Cold start from the built archive under Python 3.12 (bench/startup.py); it also checks that
+    ``import portside.aws`` imports no boto3."""
+    from bench.startup import measure
 
-
-def coldstart(runs: int = 30) -> None:
-    """Fresh interpreters, as deployed (infra ships .pyc compiled for the runtime) and from
-    sources only; ``import portside.aws`` must not import boto3 (asserted in every run)."""
-    report({"import portside": "import portside", "import portside.aws": NO_BOTO,
-            "import portside.aws + boto3 (first port)": FIRST_PORT}, runs=runs)
-    print("  boto3/botocore imported by `import portside.aws`: no (asserted in every run)")
+    measure("aws")
 
 
 if __name__ == "__main__":

@@ -1,78 +1,222 @@
-"""Cold start: what importing a module adds to a fresh interpreter's start, as a ratio.
+"""Cold start as users get it: each cloud's entry imported from the built function archive alone.
 
-    .venv/bin/python -m bench.startup                  # portside and the app declaration
-    .venv/bin/python -m bench.startup portside.aws     # any modules
+    .venv/bin/python -m bench.startup              # AWS and GCP
+    .venv/bin/python -m bench.startup aws --runs 80
 
-Each case runs in fresh interpreters, interleaved with the bare baseline so that machine noise
-hits both alike; the figure is the median of many runs. Two ways, because a deployed function's
-code directory is read-only and Python cannot cache what it compiles there:
-- "as deployed": the .pyc files are already there (infra ships them, infra/bytecode.py);
-- "sources only": every source is compiled at import (an archive built without bytecode).
-The standard library's own .pyc files are used in both ways, as on the clouds' runtimes.
+For each cloud the project's own packaging builds the function archive
+(``portside.infra.package.build_package``: the core, the cloud's adapter and the app's packages,
+with unchecked-hash .pyc compiled by Python 3.12, the runtime's version), and the archive is
+unpacked into an empty folder. Fresh ``python3.12 -I`` interpreters then put only that folder on
+``sys.path`` and import the entry, interleaved with the baseline, which puts the same folder on
+``sys.path`` and imports nothing of ours:
+
+- AWS: ``import portside.aws`` (the Lambda handler's module) over a bare interpreter;
+- GCP: ``import main`` (the generated entry, which imports portside.gcp) over an interpreter that
+  has imported ``functions_framework`` (installed, for the benchmark only, in a 3.12 venv under
+  build/), as the Cloud Functions runtime has before it loads ``main.py``.
+
+Each round runs the baseline and every case once (the order alternates between rounds); a case's
+figure is the median of its per-round ratios to the baseline, with the quartiles as its spread,
+for wall time and for CPU time (user + system, from ``wait4``: on a shared machine a process
+waiting for a core adds wall time but no CPU time). A separate run checks which modules the entry
+imported: no cloud SDK may be among them. The figures go to bench/results/coldstart.json.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build" / "coldstart"
+PYTHON = "3.12"  # the functions' runtime on both clouds (portside.infra.package.PYTHON)
+BUDGETS = {"aws": 2.5, "gcp": 1.15}
+SDKS = ("boto3", "botocore", "google.cloud", "google.api_core", "google.protobuf", "google.events", "grpc",
+        "opentelemetry")
 
 
-def start_ms(code: str) -> float:
+def python312() -> str:
+    from portside.infra.bytecode import interpreter
+
+    found = interpreter(PYTHON)
+    if found is None:
+        sys.exit(f"no Python {PYTHON} here (python{PYTHON} on PATH, pyenv, or PORTSIDE_BYTECODE_PYTHON)")
+    return found
+
+
+def unpack(cloud: str, app_spec: str | None = None) -> Path:
+    """Build ``cloud``'s function archive as ``pulumi up`` would and unpack it into an empty folder."""
+    from portside.app import load_app
+    from portside.infra.package import PYTHON as RUNTIME
+    from portside.infra.package import build_package
+    from portside.project import app_spec as project_app
+
+    assert RUNTIME == PYTHON, f"the archive is compiled for {RUNTIME}; measure with that Python"
+    spec = app_spec or project_app()
+    package = build_package(load_app(spec), cloud, spec)
+    if not any(path.endswith(".pyc") for path in package.files):
+        sys.exit("the archive has no .pyc files: no Python 3.12 to compile them (see portside.infra.bytecode)")
+    folder = BUILD / cloud
+    shutil.rmtree(folder, ignore_errors=True)
+    for path, src in package.files.items():
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(src.read_bytes() if isinstance(src, Path) else src)
+    return folder
+
+
+def functions_framework_python() -> str:
+    """A Python 3.12 venv under build/ with functions-framework only (the benchmark's, never the project's),
+    at the version the dev environment has."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        want = f"functions-framework=={version('functions-framework')}"
+    except PackageNotFoundError:
+        want = "functions-framework"
+    venv = BUILD / "venv-gcp"
+    python = venv / "bin" / "python"
+    stamp = venv / f".installed-{want}"
+    if not stamp.is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([python312(), "-m", "venv", str(venv)], check=True)
+        print(f"installing {want} into {venv.relative_to(ROOT)} (first run only)...", file=sys.stderr)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", want], check=True)
+        stamp.touch()
+    return str(python)
+
+
+ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": ":UTC"}  # the same for every run
+
+
+def start(python: str, code: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one fresh ``python -I -c code``."""
+    argv = [python, "-I", "-c", code]
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-    return (time.perf_counter() - t) * 1000
+    pid = os.posix_spawn(python, argv, env)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        failed = subprocess.run(argv, env=env, capture_output=True, text=True)
+        raise RuntimeError(f"{code!r} failed:\n{failed.stderr}")
+    return wall * 1000, (usage.ru_utime + usage.ru_stime) * 1000
 
 
-def compare(cases: dict[str, str], baseline: str = "pass", runs: int = 30) -> dict[str, float]:
-    """Median start-up milliseconds of each case and of ``baseline``, runs interleaved."""
-    samples: dict[str, list[float]] = {name: [] for name in ["baseline", *cases]}
-    for name, code in [("baseline", baseline), *cases.items()]:
-        start_ms(code)  # warm the .pyc and page caches
-    for _ in range(runs):
-        samples["baseline"].append(start_ms(baseline))
-        for name, code in cases.items():
-            samples[name].append(start_ms(code))
-    return {name: statistics.median(values) for name, values in samples.items()}
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = statistics.quantiles(values, n=4)
+    return q1, statistics.median(values), q3
 
 
-@contextmanager
-def bytecode(cached: bool) -> Iterator[str]:
-    """Run the fresh interpreters started inside with project .pyc files cached (a private
-    pycache prefix, filled by the warm-up run) or compiled at every import. Yields the label."""
-    saved = {k: os.environ.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-    with tempfile.TemporaryDirectory(prefix="bench-pyc-") as cache:
-        os.environ.pop("PYTHONDONTWRITEBYTECODE" if cached else "PYTHONPYCACHEPREFIX", None)
-        os.environ.update({"PYTHONPYCACHEPREFIX": cache} if cached else {"PYTHONDONTWRITEBYTECODE": "1"})
-        try:
-            yield "as deployed (.pyc shipped)" if cached else "sources only (compiled at every import)"
-        finally:
-            for k, v in saved.items():
-                os.environ.pop(k, None)
-                if v is not None:
-                    os.environ[k] = v
+def compare(python: str, baseline: str, cases: dict[str, tuple[str, dict[str, str]]], runs: int) -> dict[str, Any]:
+    """Run ``baseline`` and each case once per round, ``runs`` rounds; per-round ratios to the baseline."""
+    order = [("baseline", baseline, ENV)] + [(name, code, {**ENV, **env}) for name, (code, env) in cases.items()]
+    for _, code, env in order:
+        start(python, code, env)  # warm the page cache
+    wall: dict[str, list[float]] = {name: [] for name, _, _ in order}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in order}
+    for i in range(runs):
+        for name, code, env in order if i % 2 == 0 else order[::-1]:
+            w, c = start(python, code, env)
+            wall[name].append(w)
+            cpu[name].append(c)
+    out = {}
+    for name in cases:
+        ratio = [c / b for c, b in zip(wall[name], wall["baseline"])]
+        cpu_ratio = [c / b for c, b in zip(cpu[name], cpu["baseline"])]
+        q1, med, q3 = quartiles(ratio)
+        c1, cmed, c3 = quartiles(cpu_ratio)
+        out[name] = {"ratio": round(med, 3), "spread": [round(q1, 3), round(q3, 3)],
+                     "cpu_ratio": round(cmed, 3), "cpu_spread": [round(c1, 3), round(c3, 3)],
+                     "ms": round(statistics.median(wall[name]), 2),
+                     "baseline_ms": round(statistics.median(wall["baseline"]), 2),
+                     "cpu_ms": round(statistics.median(cpu[name]), 2),
+                     "baseline_cpu_ms": round(statistics.median(cpu["baseline"]), 2)}
+    return out
 
 
-def report(cases: dict[str, str], baseline: str = "pass", label: str = "bare interpreter", runs: int = 30) -> None:
-    """Print each case's median start-up and its ratio to ``baseline``, both ways."""
-    for cached in (True, False):
-        with bytecode(cached) as way:
-            medians = compare(cases, baseline, runs)
-        base = medians.pop("baseline")
-        print(f"{way}, median of {runs} fresh interpreters")
-        print(f"  {label:<44} {base:7.1f} ms   1.00x")
-        for name, ms in medians.items():
-            print(f"  {name:<44} {ms:7.1f} ms   {ms / base:4.2f}x   (+{ms - base:.1f} ms)")
+def added_modules(python: str, baseline: str, code: str, env: dict[str, str]) -> list[str]:
+    """The modules ``code`` has loaded that ``baseline`` has not (one extra run of each)."""
+    dump = "; import sys as _s; print(' '.join(sorted(_s.modules)))"
+    loaded = [set(subprocess.run([python, "-I", "-c", c + dump], env={**ENV, **e}, capture_output=True,
+                                 text=True, check=True).stdout.split()) for c, e in ((baseline, {}), (code, env))]
+    return sorted(loaded[1] - loaded[0])
+
+
+def cases_for(cloud: str, folder: Path, app_spec: str | None) -> tuple[str, str, dict[str, tuple[str, dict[str, str]]]]:
+    """(python, baseline code, {case: (code, extra env)}) for ``cloud``."""
+    path = f"import sys; sys.path.insert(0, {str(folder)!r})"
+    if cloud == "aws":
+        from portside import deployment
+        from portside.app import load_app
+        from portside.project import app_spec as project_app
+
+        spec = app_spec or project_app()
+        first = next(iter(load_app(spec).functions))
+        init = {"AWS_LAMBDA_FUNCTION_NAME": "bench", deployment.APP: spec, deployment.FUNCTION: first}
+        check = "; from portside.aws import entry; assert entry._runtime is not None, 'the init phase failed'"
+        return python312(), path, {
+            "import portside.aws (the Lambda handler's module)": (f"{path}; import portside.aws", {}),
+            f"+ init phase: app declared, function {first!r} ready": (f"{path}; import portside.aws{check}", init),
+        }
+    return functions_framework_python(), f"{path}; import functions_framework", {
+        "import main (portside.gcp's entry points)": (f"{path}; import functions_framework; import main", {}),
+    }
+
+
+def measure(cloud: str, runs: int = 50, app_spec: str | None = None) -> dict[str, Any]:
+    """Build, unpack, check what the entry imports, then time it; prints and returns the figures."""
+    folder = unpack(cloud, app_spec)
+    python, baseline, cases = cases_for(cloud, folder, app_spec)
+    entry_code, entry_env = next(iter(cases.values()))
+    added = added_modules(python, baseline, entry_code, entry_env)
+    sdks = [m for m in added if m.startswith(SDKS)]
+    if sdks:
+        sys.exit(f"{cloud}: the entry imports cloud SDK modules before any port is used: {sdks[:10]}")
+    figures = compare(python, baseline, cases, runs)
+    label = "bare interpreter" if cloud == "aws" else "import functions_framework"
+    first = next(iter(figures.values()))
+    print(f"{cloud}: archive unpacked in {folder.relative_to(ROOT)}, python{PYTHON} -I, {runs} rounds "
+          f"(median ratio per round [quartiles])")
+    print(f"  baseline: {label:<52} {first['baseline_ms']:6.1f} ms wall {first['baseline_cpu_ms']:6.1f} ms cpu")
+    for i, (name, f) in enumerate(figures.items()):
+        budget = f"   budget {BUDGETS[cloud]}x" if i == 0 else ""
+        f.update({"budget": BUDGETS[cloud]} if i == 0 else {})
+        f["unit"] = f"x {label}"
+        print(f"  {name:<62} {f['ms']:6.1f} ms  {f['ratio']:4.2f}x [{f['spread'][0]:.2f}-{f['spread'][1]:.2f}]"
+              f"   cpu {f['cpu_ratio']:4.2f}x [{f['cpu_spread'][0]:.2f}-{f['cpu_spread'][1]:.2f}]{budget}")
+    ours = [m for m in added if m.split(".")[0] not in ("portside", "main")]
+    print(f"  the entry adds {len(added)} modules, no cloud SDK; outside portside: {' '.join(ours) or 'none'}")
+    next(iter(figures.values()))["modules_added"] = ours
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("clouds", nargs="*", choices=["aws", "gcp"], default=[])
+    parser.add_argument("--runs", type=int, default=50, help="rounds (each runs the baseline and every case once)")
+    parser.add_argument("--app", help="module:attribute of the App (default: the project's)")
+    args = parser.parse_args(argv)
+    clouds = args.clouds or ["aws", "gcp"]
+    figures = {}
+    for cloud in clouds:
+        for name, value in measure(cloud, args.runs, args.app).items():
+            figures[f"{cloud}: {name}"] = value
+    if set(clouds) == {"aws", "gcp"} and not args.app:
+        from bench.results import record
+
+        record("coldstart", f"python -m bench.startup --runs {args.runs}", figures,
+               notes="wall and CPU ratios per round; spread is the quartiles of the per-round ratios")
+    else:
+        print(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":
-    modules = sys.argv[1:] or ["portside", "portside, handlers.app"]
-    report({f"import {m}": f"import {m}" for m in modules})
+    main()
