@@ -150,6 +150,55 @@ def added_modules(python: str, baseline: str, code: str, env: dict[str, str]) ->
     return sorted(loaded[1] - loaded[0])
 
 
+def profile(python: str, code: str, env: dict[str, str], runs: int = 15) -> str:
+    """``-X importtime`` of ``code``, ``runs`` times: each module's median self and cumulative µs, in
+    import order and nesting, for what ``site`` has not already imported."""
+    samples: dict[str, list[tuple[int, int]]] = {}
+    order: list[tuple[str, int]] = []
+    for i in range(runs):
+        err = subprocess.run([python, "-I", "-X", "importtime", "-c", code], env={**ENV, **env}, capture_output=True,
+                             text=True, check=True).stderr
+        after_site = False
+        for line in err.splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            own, total, name = line[len("import time:"):].split("|")
+            if name.strip() == "site":
+                after_site = True
+                continue
+            if after_site:
+                samples.setdefault(name.strip(), []).append((int(own), int(total)))
+                if i == 0:
+                    order.append((name.strip(), (len(name) - len(name.lstrip())) // 2))
+    lines = [f"{'self µs':>8} {'cumul. µs':>10}  module (median of {runs} runs of -X importtime)"]
+
+    def show(i: int) -> int:
+        """Print ``order[i]`` then its children in import order (importtime prints a module after
+        what it imported); returns the index of the first module that is not its descendant."""
+        name, depth = order[i]
+        own = statistics.median(s[0] for s in samples[name])
+        total = statistics.median(s[1] for s in samples[name])
+        lines.append(f"{own:8.0f} {total:10.0f}  {'  ' * depth}{name}")
+        j, children = i - 1, []
+        while j >= 0 and order[j][1] > depth:
+            children.append(j)
+            j = skip(j)
+        for child in reversed(children):
+            show(child)
+        return j
+
+    def skip(i: int) -> int:
+        j = i - 1
+        while j >= 0 and order[j][1] > order[i][1]:
+            j -= 1
+        return j
+
+    i = len(order) - 1
+    while i >= 0:
+        i = show(i)
+    return "\n".join(lines)
+
+
 def cases_for(cloud: str, folder: Path, app_spec: str | None) -> tuple[str, str, dict[str, tuple[str, dict[str, str]]]]:
     """(python, baseline code, {case: (code, extra env)}) for ``cloud``."""
     path = f"import sys; sys.path.insert(0, {str(folder)!r})"
@@ -203,8 +252,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("clouds", nargs="*", choices=["aws", "gcp"], default=[])
     parser.add_argument("--runs", type=int, default=50, help="rounds (each runs the baseline and every case once)")
     parser.add_argument("--app", help="module:attribute of the App (default: the project's)")
+    parser.add_argument("--profile", action="store_true", help="print the entry's import profile instead")
     args = parser.parse_args(argv)
     clouds = args.clouds or ["aws", "gcp"]
+    if args.profile:
+        for cloud in clouds:
+            python, _, cases = cases_for(cloud, unpack(cloud, args.app), args.app)
+            code, env = next(iter(cases.values()))
+            print(f"{cloud}: {code}\n{profile(python, code, env)}")
+        return
     figures = {}
     for cloud in clouds:
         for name, value in measure(cloud, args.runs, args.app).items():

@@ -12,10 +12,8 @@ handler code and a deployed function imports only its own module.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
 
 from portside.declarations import (
     Api,
@@ -31,7 +29,12 @@ from portside.declarations import (
 from portside.errors import DeclarationError
 from portside.handles import Bucket, Queue, Table, Topic
 
-R = TypeVar("R", bound=Resource)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    R = TypeVar("R", bound=Resource)
+
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -155,9 +158,11 @@ def load_app(spec: str | None = None) -> App:
         from portside.project import app_spec
 
         spec = app_spec()
+    from importlib import import_module
+
     module_name, _, attr = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = import_module(module_name)
     except Exception as e:
         raise DeclarationError(f"cannot import app module {module_name!r}: {type(e).__name__}: {e}") from e
     app = getattr(module, attr or "app", None)

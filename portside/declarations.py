@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from types import MappingProxyType
 
 from portside.errors import DeclarationError
+from portside.record import Record, setfield
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 
@@ -26,12 +30,16 @@ def check_name(kind: str, name: object) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+class Use(Record):
     """A declared permission: ``access`` on ``resource`` (e.g. ``thumbnails.writer``)."""
 
+    __slots__ = ("resource", "access")
     resource: Resource
     access: str
+
+    def __init__(self, resource: Resource, access: str) -> None:
+        setfield(self, "resource", resource)
+        setfield(self, "access", access)
 
     def __repr__(self) -> str:
         return f"{self.resource.name}.{self.access}"
@@ -58,47 +66,60 @@ class Resource:
         return f"{type(self).__name__}({self.name!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
+class Backoff(Record):
     """Exponential backoff between attempts: initial * 2**(n-1), capped at maximum (seconds)."""
 
-    initial: float = 10.0
-    maximum: float = 600.0
+    __slots__ = ("initial", "maximum")
+    initial: float
+    maximum: float
 
-    def __post_init__(self) -> None:
-        if not (0 < self.initial <= self.maximum):
-            raise DeclarationError(
-                f"Backoff needs 0 < initial <= maximum, got initial={self.initial}, maximum={self.maximum}"
-            )
+    def __init__(self, initial: float = 10.0, maximum: float = 600.0) -> None:
+        if not (0 < initial <= maximum):
+            raise DeclarationError(f"Backoff needs 0 < initial <= maximum, got initial={initial}, maximum={maximum}")
+        setfield(self, "initial", initial)
+        setfield(self, "maximum", maximum)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1``."""
         return min(self.maximum, self.initial * 2 ** max(0, attempt - 1))
 
 
-@dataclass(frozen=True, slots=True)
-class Trigger:
-    """What starts a function, with its delivery options (docs/architecture.md, "Delivery")."""
+DEFAULT_BACKOFF = Backoff()
+NO_FILTER: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
+
+class Trigger(Record):
+    """What starts a function, with its delivery options (docs/architecture.md, "Delivery").
+
+    Subclasses with options of their own add their slots and take them, by keyword, after these.
+    """
+
+    __slots__ = ("source", "max_attempts", "backoff", "batch_size", "dead_letter")
     source: Resource
-    max_attempts: int = 5
-    backoff: Backoff = field(default_factory=Backoff)
-    batch_size: int = 1
-    dead_letter: bool = True
+    max_attempts: int
+    backoff: Backoff
+    batch_size: int
+    dead_letter: bool
 
     kind: ClassVar[str] = "trigger"
     source_kind: ClassVar[type[Resource]]
     asynchronous: ClassVar[bool] = True  # retried and dead-lettered (HTTP is not)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.source, self.source_kind):
+    def __init__(self, source: Resource, max_attempts: int = 5, backoff: Backoff = DEFAULT_BACKOFF, batch_size: int = 1,
+                 dead_letter: bool = True) -> None:
+        setfield(self, "source", source)
+        setfield(self, "max_attempts", max_attempts)
+        setfield(self, "backoff", backoff)
+        setfield(self, "batch_size", batch_size)
+        setfield(self, "dead_letter", dead_letter)
+        if not isinstance(source, self.source_kind):
             raise DeclarationError(
-                f"{type(self).__name__} needs a {self.source_kind.kind}, got {self.source!r}"
+                f"{type(self).__name__} needs a {self.source_kind.kind}, got {source!r}"
             )
-        if type(self.max_attempts) is not int or self.max_attempts < 1:
-            raise DeclarationError(f"max_attempts must be an int >= 1, got {self.max_attempts!r} on {self}")
-        if type(self.batch_size) is not int or not 1 <= self.batch_size <= 10_000:
-            raise DeclarationError(f"batch_size must be an int from 1 to 10000, got {self.batch_size!r} on {self}")
+        if type(max_attempts) is not int or max_attempts < 1:
+            raise DeclarationError(f"max_attempts must be an int >= 1, got {max_attempts!r} on {self}")
+        if type(batch_size) is not int or not 1 <= batch_size <= 10_000:
+            raise DeclarationError(f"batch_size must be an int from 1 to 10000, got {batch_size!r} on {self}")
         if not isinstance(self.backoff, Backoff):
             raise DeclarationError(f"backoff must be a Backoff, got {self.backoff!r}")
 
@@ -106,10 +127,16 @@ class Trigger:
         return f"{self.kind} on {self.source.kind} {self.source.name!r}"
 
 
-@dataclass(frozen=True, slots=True)
 class _ObjectTrigger(Trigger):
-    prefix: str = ""
-    suffix: str = ""
+    __slots__ = ("prefix", "suffix")
+    prefix: str
+    suffix: str
+
+    def __init__(self, source: Resource, max_attempts: int = 5, backoff: Backoff = DEFAULT_BACKOFF, batch_size: int = 1,
+                 dead_letter: bool = True, prefix: str = "", suffix: str = "") -> None:
+        setfield(self, "prefix", prefix)
+        setfield(self, "suffix", suffix)
+        Trigger.__init__(self, source, max_attempts, backoff, batch_size, dead_letter)
 
     def matches(self, key: str) -> bool:
         return key.startswith(self.prefix) and key.endswith(self.suffix)
@@ -130,15 +157,17 @@ class QueueTrigger(Trigger):
     kind = "queue-message"
 
 
-@dataclass(frozen=True, slots=True)
 class TopicTrigger(Trigger):
     """A subscription. ``filter`` maps attribute -> accepted value(s); all must match."""
 
-    filter: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    __slots__ = ("filter",)
+    filter: Mapping[str, tuple[str, ...]]
     kind: ClassVar[str] = "topic-event"
 
-    def __post_init__(self) -> None:
-        Trigger.__post_init__(self)
+    def __init__(self, source: Resource, max_attempts: int = 5, backoff: Backoff = DEFAULT_BACKOFF, batch_size: int = 1,
+                 dead_letter: bool = True, filter: Mapping[str, str | Sequence[str]] = NO_FILTER) -> None:
+        setfield(self, "filter", filter)
+        Trigger.__init__(self, source, max_attempts, backoff, batch_size, dead_letter)
         clean: dict[str, tuple[str, ...]] = {}
         for k, v in dict(self.filter).items():
             values = (v,) if isinstance(v, str) else tuple(v)
@@ -148,21 +177,24 @@ class TopicTrigger(Trigger):
                     f"a non-empty list of str, got {k!r}: {v!r}"
                 )
             clean[k] = values
-        object.__setattr__(self, "filter", clean)
+        setfield(self, "filter", clean)
 
     def matches(self, attributes: Mapping[str, str]) -> bool:
         return all(attributes.get(k) in values for k, values in self.filter.items())
 
 
-@dataclass(frozen=True, slots=True)
 class HttpTrigger(Trigger):
-    method: str = "GET"
-    path: str = "/"
+    __slots__ = ("method", "path")
+    method: str
+    path: str
     kind: ClassVar[str] = "http"
     asynchronous: ClassVar[bool] = False
 
-    def __post_init__(self) -> None:
-        Trigger.__post_init__(self)
+    def __init__(self, source: Resource, max_attempts: int = 5, backoff: Backoff = DEFAULT_BACKOFF, batch_size: int = 1,
+                 dead_letter: bool = True, method: str = "GET", path: str = "/") -> None:
+        setfield(self, "method", method)
+        setfield(self, "path", path)
+        Trigger.__init__(self, source, max_attempts, backoff, batch_size, dead_letter)
         if not self.path.startswith("/"):
             raise DeclarationError(f"route path must start with '/', got {self.path!r}")
 
@@ -351,25 +383,31 @@ for _t, _r in ((ObjectCreatedTrigger, Bucket), (ObjectDeletedTrigger, Bucket), (
     _t.source_kind = _r
 
 
-@dataclass(eq=False)
-class Function:
+class Function(Record):
     """One handler bound to one trigger, with what it may use and how it runs.
 
     ``handler`` is an import path ("package.module:function"), never a closure: declaring an
     app imports no handler code, and a deployed function imports only its own module.
     """
 
+    __slots__ = ("name", "handler", "trigger", "uses", "timeout", "memory", "concurrency", "_grants", "__dict__",
+                 "__weakref__")
+    mutable = True
+    __eq__ = object.__eq__  # one declared function is one object: compared and hashed by identity
+    __hash__ = object.__hash__  # type: ignore[assignment]
     name: str
     handler: str
     trigger: Trigger
-    uses: tuple[Use, ...] = ()
-    timeout: int = 30  # seconds
-    memory: int = 256  # MB
-    concurrency: int | None = None  # max parallel instances; None = the cloud's default
-    _grants: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
+    uses: tuple[Use, ...]
+    timeout: int  # seconds
+    memory: int  # MB
+    concurrency: int | None  # max parallel instances; None = the cloud's default
 
-    def __post_init__(self) -> None:
-        self._grants = frozenset((u.resource.name, u.access) for u in self.uses)
+    def __init__(self, name: str, handler: str, trigger: Trigger, uses: tuple[Use, ...] = (), timeout: int = 30,
+                 memory: int = 256, concurrency: int | None = None) -> None:
+        self.name, self.handler, self.trigger, self.uses = name, handler, trigger, uses
+        self.timeout, self.memory, self.concurrency = timeout, memory, concurrency
+        self._grants = frozenset((u.resource.name, u.access) for u in uses)
 
     def allows(self, resource: Resource, access: str) -> bool:
         return (resource.name, access) in self._grants

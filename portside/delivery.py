@@ -9,31 +9,42 @@ from __future__ import annotations
 
 import enum
 import json
-import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from portside.declarations import Function
 from portside.errors import PermanentError, PermissionDenied, UnsupportedEvent
 from portside.events import AnyEvent, HttpRequest, HttpResponse, Message
 from portside.ports import Target
+from portside.record import Record, setfield
 from portside.runtime import Invocation, _current, load_handler
-from portside.telemetry import incoming, record_error, span
+from portside.telemetry import Logger, incoming, record_error, span, success_lines, tracing
 
-log = logging.getLogger("portside")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = Logger("portside")
+INFO, WARNING, ERROR = 20, 30, 40  # logging's levels, without importing logging
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Record):
     """How one event's invocation ended."""
 
+    __slots__ = ("event", "attempt", "result", "error", "seconds")
     event: AnyEvent
     attempt: int
-    result: Any = None
-    error: BaseException | None = None
-    seconds: float = 0.0
+    result: Any
+    error: BaseException | None
+    seconds: float
+
+    def __init__(self, event: AnyEvent, attempt: int, result: Any = None, error: BaseException | None = None,
+                 seconds: float = 0.0) -> None:
+        setfield(self, "event", event)
+        setfield(self, "attempt", attempt)
+        setfield(self, "result", result)
+        setfield(self, "error", error)
+        setfield(self, "seconds", seconds)
 
     @property
     def ok(self) -> bool:
@@ -52,10 +63,14 @@ class Action(enum.Enum):
     DROP = "drop"  # failed for good with dead_letter=False: logged as an error, never silent
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Record):
+    __slots__ = ("action", "delay")
     action: Action
-    delay: float = 0.0  # seconds before the retry
+    delay: float  # seconds before the retry
+
+    def __init__(self, action: Action, delay: float = 0.0) -> None:
+        setfield(self, "action", action)
+        setfield(self, "delay", delay)
 
 
 def attempt_of(event: AnyEvent, default: int = 1) -> int:
@@ -63,36 +78,42 @@ def attempt_of(event: AnyEvent, default: int = 1) -> int:
 
 
 def invoke(function: Function, target: Target, event: AnyEvent, attempt: int | None = None) -> Outcome:
-    """Run ``function``'s handler on one event with its invocation context, log and trace it."""
+    """Run ``function``'s handler on one event with its invocation context, trace it, and log a failure
+    (a success only as ``PORTSIDE_LOG_SUCCESS`` asks: ``portside.telemetry.SuccessLines``)."""
     attempt = attempt or attempt_of(event)
     trace, correlation = incoming(event)
     inv = Invocation(function, target, event, attempt, trace, correlation)
     token = _current.set(inv)
-    started = time.perf_counter()
     try:
-        with span(function.name, trace, {"faas.trigger": function.trigger.kind,
-                                         "messaging.message.id": event.id}) as inv.trace:
-            try:
-                handler = load_handler(function)
-                result = handler(event)
-                if isinstance(event, HttpRequest):
-                    result = to_response(result)
-            except Exception as error:  # noqa: BLE001 - classified below, never lost
-                record_error(error)
-                out = Outcome(event, attempt, None, error, time.perf_counter() - started)
-                level = logging.WARNING if out.permanent and not isinstance(error, PermissionDenied) else logging.ERROR
-                log.log(level, "%s failed on %s (attempt %d): %s: %s", function.name, type(event).__name__,
-                        attempt, type(error).__name__, error, exc_info=not out.permanent,
-                        extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
-                               "duration_ms": round(out.seconds * 1000, 3)})
-                return out
-        out = Outcome(event, attempt, result, None, time.perf_counter() - started)
-        if log.isEnabledFor(logging.INFO):
-            log.info("%s handled %s", function.name, type(event).__name__,
-                     extra={"outcome": "ok", "attempt": attempt, "duration_ms": round(out.seconds * 1000, 3)})
-        return out
+        if tracing():
+            with span(function.name, trace, {"faas.trigger": function.trigger.kind,
+                                             "messaging.message.id": event.id}) as inv.trace:
+                return _run(function, event, attempt)
+        return _run(function, event, attempt)
     finally:
         _current.reset(token)
+
+
+def _run(function: Function, event: AnyEvent, attempt: int) -> Outcome:
+    started = time.perf_counter()
+    try:
+        result = load_handler(function)(event)
+        if isinstance(event, HttpRequest):
+            result = to_response(result)
+    except Exception as error:  # noqa: BLE001 - classified below, never lost
+        record_error(error)
+        out = Outcome(event, attempt, None, error, time.perf_counter() - started)
+        level = WARNING if out.permanent and not isinstance(error, PermissionDenied) else ERROR
+        log.log(level, "%s failed on %s (attempt %d): %s: %s", function.name, type(event).__name__,
+                attempt, type(error).__name__, error, exc_info=not out.permanent,
+                extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
+                       "duration_ms": round(out.seconds * 1000, 3)})
+        return out
+    out = Outcome(event, attempt, result, None, time.perf_counter() - started)
+    if success_lines.every and success_lines.take() and log.isEnabledFor(INFO):
+        log.info("%s handled %s", function.name, type(event).__name__,
+                 extra={"outcome": "ok", "attempt": attempt, "duration_ms": round(out.seconds * 1000, 3)})
+    return out
 
 
 def invoke_batch(function: Function, target: Target, events: Sequence[AnyEvent]) -> list[Outcome]:
@@ -161,15 +182,22 @@ def http_response(outcome: Outcome) -> HttpResponse:
                         json.dumps({"error": "internal error", "request_id": outcome.event.id}).encode())
 
 
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
+class DeadLetter(Record):
     """An event that failed for good, intact, with the error that sent it here."""
 
+    __slots__ = ("function", "event", "error_type", "error", "attempts")
     function: str
     event: AnyEvent
     error_type: str
     error: str
     attempts: int
+
+    def __init__(self, function: str, event: AnyEvent, error_type: str, error: str, attempts: int) -> None:
+        setfield(self, "function", function)
+        setfield(self, "event", event)
+        setfield(self, "error_type", error_type)
+        setfield(self, "error", error)
+        setfield(self, "attempts", attempts)
 
     @classmethod
     def of(cls, function: Function, outcome: Outcome) -> DeadLetter:

@@ -1,24 +1,29 @@
 """The normalized events: what every handler receives, on every target (docs/architecture.md, "Events").
 
-Events are frozen, slotted dataclasses. Each checks its fields when it is built, so a
+Events are frozen records (``portside.record``). Each checks its fields when it is built, so a
 wrong type or a missing field fails where the event is made, with the field's name,
 not three calls later inside a handler.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any, Literal
 
 from portside.errors import PermanentError, UnsupportedEvent
+from portside.record import Record, setfield
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    ChangeKind = Literal["created", "updated", "deleted"]
 
 UTC = timezone.utc
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NOW: Any = object()  # the default of ``time``: the moment the event is built
 
 
 def now() -> datetime:
@@ -71,10 +76,6 @@ def _str_map(obj: object, name: str, value: object) -> Mapping[str, str]:
                 f"{type(obj).__name__}.{name} must map str to str, got {k!r}: {type(v).__name__}"
             )
     return MappingProxyType(dict(value))
-
-
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
 
 
 _scan = json.JSONDecoder().scan_once  # the C scanner that json.loads ends up calling
@@ -161,46 +162,61 @@ class _Body:
             return _decode_json(body, f"body of {type(self).__name__} {self.id}")  # json.loads decides
 
 
-@dataclass(frozen=True, slots=True)
-class HttpRequest(_Body):
+class HttpRequest(_Body, Record):
     """An HTTP request from API Gateway, a Function URL or Cloud Functions HTTP."""
 
+    __slots__ = ("id", "method", "path", "headers", "query", "body", "path_params", "cookies", "source_ip", "route",
+                 "time")
     id: str
     method: str
     path: str
-    headers: Headers = field(default_factory=Headers)
-    query: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    body: bytes = b""
-    path_params: Mapping[str, str] = field(default_factory=dict)
-    cookies: Mapping[str, str] = field(default_factory=dict)
-    source_ip: str | None = None
-    route: str | None = None  # the declared route that matched, e.g. "GET /orders/{id}"
-    time: datetime = field(default_factory=now)
+    headers: Headers
+    query: Mapping[str, tuple[str, ...]]
+    body: bytes
+    path_params: Mapping[str, str]
+    cookies: Mapping[str, str]
+    source_ip: str | None
+    route: str | None  # the declared route that matched, e.g. "GET /orders/{id}"
+    time: datetime
 
-    def __post_init__(self) -> None:
-        _str(self, "id", self.id)
-        _str(self, "method", self.method)
-        _set(self, "method", self.method.upper())
-        _str(self, "path", self.path)
-        if not isinstance(self.headers, Headers):
-            if not isinstance(self.headers, Mapping):
-                raise _fail(self, "headers", "a mapping", self.headers)
-            _set(self, "headers", Headers(self.headers))
-        if not isinstance(self.query, Mapping):
-            raise _fail(self, "query", "a mapping of str to a list of str", self.query)
-        query = {}
-        for k, v in self.query.items():
+    def __init__(self, id: str, method: str, path: str, headers: Mapping[str, str] = _EMPTY,
+                 query: Mapping[str, str | Iterable[str]] = _EMPTY, body: bytes | str = b"",
+                 path_params: Mapping[str, str] = _EMPTY, cookies: Mapping[str, str] = _EMPTY,
+                 source_ip: str | None = None, route: str | None = None, time: datetime = _NOW) -> None:
+        if time is _NOW:
+            time = now()
+        _str(self, "id", id)
+        _str(self, "method", method)
+        _str(self, "path", path)
+        if not isinstance(headers, Headers):
+            if not isinstance(headers, Mapping):
+                raise _fail(self, "headers", "a mapping", headers)
+            headers = Headers(headers)
+        if not isinstance(query, Mapping):
+            raise _fail(self, "query", "a mapping of str to a list of str", query)
+        clean = {}
+        for k, v in query.items():
             values = (v,) if isinstance(v, str) else tuple(v) if isinstance(v, (list, tuple)) else (v,)
             if type(k) is not str or not all(type(x) is str for x in values):
                 raise TypeError(f"HttpRequest.query must map str to str values, got {k!r}: {v!r}")
-            query[k] = values
-        _set(self, "query", MappingProxyType(query))
-        _set(self, "body", _bytes(self, "body", self.body))
-        _set(self, "path_params", _str_map(self, "path_params", self.path_params))
-        _set(self, "cookies", _str_map(self, "cookies", self.cookies))
-        _opt_str(self, "source_ip", self.source_ip)
-        _opt_str(self, "route", self.route)
-        _time(self, self.time)
+            clean[k] = values
+        body = _bytes(self, "body", body)
+        path_params = _str_map(self, "path_params", path_params)
+        cookies = _str_map(self, "cookies", cookies)
+        _opt_str(self, "source_ip", source_ip)
+        _opt_str(self, "route", route)
+        _time(self, time)
+        setfield(self, "id", id)
+        setfield(self, "method", method.upper())
+        setfield(self, "path", path)
+        setfield(self, "headers", headers)
+        setfield(self, "query", MappingProxyType(clean))
+        setfield(self, "body", body)
+        setfield(self, "path_params", path_params)
+        setfield(self, "cookies", cookies)
+        setfield(self, "source_ip", source_ip)
+        setfield(self, "route", route)
+        setfield(self, "time", time)
 
     @property
     def request_id(self) -> str:
@@ -212,23 +228,27 @@ class HttpRequest(_Body):
         return values[0] if values else default
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
+class HttpResponse(Record):
     """What an HTTP handler returns; a handler may also return str, bytes, dict/list or None."""
 
-    status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    cookies: tuple[str, ...] = ()  # full Set-Cookie values
+    __slots__ = ("status", "headers", "body", "cookies")
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    cookies: tuple[str, ...]  # full Set-Cookie values
 
-    def __post_init__(self) -> None:
-        if type(self.status) is not int or not 100 <= self.status <= 599:
-            raise ValueError(f"HttpResponse.status must be an int from 100 to 599, got {self.status!r}")
-        _set(self, "headers", _str_map(self, "headers", self.headers))
-        _set(self, "body", _bytes(self, "body", self.body))
-        if isinstance(self.cookies, str) or not all(type(c) is str for c in self.cookies):
-            raise _fail(self, "cookies", "a tuple of Set-Cookie strings", self.cookies)
-        _set(self, "cookies", tuple(self.cookies))
+    def __init__(self, status: int = 200, headers: Mapping[str, str] = _EMPTY, body: bytes | str = b"",
+                 cookies: Iterable[str] = ()) -> None:
+        if type(status) is not int or not 100 <= status <= 599:
+            raise ValueError(f"HttpResponse.status must be an int from 100 to 599, got {status!r}")
+        headers = _str_map(self, "headers", headers)
+        body = _bytes(self, "body", body)
+        if isinstance(cookies, str) or not all(type(c) is str for c in cookies):
+            raise _fail(self, "cookies", "a tuple of Set-Cookie strings", cookies)
+        setfield(self, "status", status)
+        setfield(self, "headers", headers)
+        setfield(self, "body", body)
+        setfield(self, "cookies", tuple(cookies))
 
     @classmethod
     def json_body(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
@@ -249,110 +269,143 @@ class HttpResponse:
             or "javascript" in ctype or "x-www-form-urlencoded" in ctype
 
 
-@dataclass(frozen=True, slots=True)
-class _ObjectEvent:
+class _ObjectEvent(Record):
+    __slots__ = ("id", "bucket", "key", "time", "size", "etag", "content_type", "version")
     id: str
     bucket: str
     key: str
-    time: datetime = field(default_factory=now)
-    size: int | None = None
-    etag: str | None = None
-    content_type: str | None = None
-    version: str | None = None
+    time: datetime
+    size: int | None
+    etag: str | None
+    content_type: str | None
+    version: str | None
 
-    def __post_init__(self) -> None:
-        _str(self, "id", self.id)
-        _str(self, "bucket", self.bucket)
-        _str(self, "key", self.key)
-        _time(self, self.time)
-        if self.size is not None and (type(self.size) is not int or self.size < 0):
-            raise _fail(self, "size", "a non-negative int or None", self.size)
-        _opt_str(self, "etag", self.etag)
-        _opt_str(self, "content_type", self.content_type)
-        _opt_str(self, "version", self.version)
+    def __init__(self, id: str, bucket: str, key: str, time: datetime = _NOW, size: int | None = None,
+                 etag: str | None = None, content_type: str | None = None, version: str | None = None) -> None:
+        if time is _NOW:
+            time = now()
+        _str(self, "id", id)
+        _str(self, "bucket", bucket)
+        _str(self, "key", key)
+        _time(self, time)
+        if size is not None and (type(size) is not int or size < 0):
+            raise _fail(self, "size", "a non-negative int or None", size)
+        _opt_str(self, "etag", etag)
+        _opt_str(self, "content_type", content_type)
+        _opt_str(self, "version", version)
+        setfield(self, "id", id)
+        setfield(self, "bucket", bucket)
+        setfield(self, "key", key)
+        setfield(self, "time", time)
+        setfield(self, "size", size)
+        setfield(self, "etag", etag)
+        setfield(self, "content_type", content_type)
+        setfield(self, "version", version)
 
 
 class ObjectCreated(_ObjectEvent):
     """An object was written to a bucket. ``key`` is already URL-decoded."""
 
-    __slots__ = ()  # fields, checks, repr and eq come from _ObjectEvent; no second dataclass pass
+    __slots__ = ()
 
 
 class ObjectDeleted(_ObjectEvent):
     """An object was removed from a bucket. ``key`` is already URL-decoded."""
 
-    __slots__ = ()  # fields, checks, repr and eq come from _ObjectEvent; no second dataclass pass
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Message(_Body):
+class Message(_Body, Record):
     """A message from a queue or a topic subscription.
 
     ``attempt`` is the 1-based delivery count; ``source`` the logical queue or topic.
     """
 
+    __slots__ = ("id", "body", "source", "attributes", "attempt", "ordering_key", "time")
     id: str
     body: bytes
     source: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
-    attempt: int = 1
-    ordering_key: str | None = None
-    time: datetime = field(default_factory=now)
+    attributes: Mapping[str, str]
+    attempt: int
+    ordering_key: str | None
+    time: datetime
 
-    def __post_init__(self) -> None:
+    def __init__(self, id: str, body: bytes | str, source: str, attributes: Mapping[str, str] = _EMPTY,
+                 attempt: int = 1, ordering_key: str | None = None, time: datetime = _NOW) -> None:
+        if time is _NOW:
+            time = now()
         # the common, well-formed case in one expression (adapters build one Message per
         # delivered message, so this is on every queue's hot path); the checks below name
         # the field when anything is off
-        if (type(self.id) is str and self.id and type(self.body) is bytes and type(self.source) is str
-                and self.source and type(self.attributes) is MappingProxyType and type(self.attempt) is int
-                and self.attempt >= 1 and (self.ordering_key is None or type(self.ordering_key) is str)
-                and type(self.time) is datetime and self.time.tzinfo is not None):
-            return
-        _str(self, "id", self.id)
-        _set(self, "body", _bytes(self, "body", self.body))
-        _str(self, "source", self.source)
-        if type(self.attributes) is not MappingProxyType:
-            _set(self, "attributes", _str_map(self, "attributes", self.attributes))
-        if type(self.attempt) is not int or self.attempt < 1:
-            raise _fail(self, "attempt", "an int >= 1", self.attempt)
-        _opt_str(self, "ordering_key", self.ordering_key)
-        _time(self, self.time)
+        if not (type(id) is str and id and type(body) is bytes and type(source) is str and source
+                and type(attributes) is MappingProxyType and type(attempt) is int and attempt >= 1
+                and (ordering_key is None or type(ordering_key) is str)
+                and type(time) is datetime and time.tzinfo is not None):
+            _str(self, "id", id)
+            body = _bytes(self, "body", body)
+            _str(self, "source", source)
+            if type(attributes) is not MappingProxyType:
+                attributes = _str_map(self, "attributes", attributes)
+            if type(attempt) is not int or attempt < 1:
+                raise _fail(self, "attempt", "an int >= 1", attempt)
+            _opt_str(self, "ordering_key", ordering_key)
+            _time(self, time)
+        setfield(self, "id", id)
+        setfield(self, "body", body)
+        setfield(self, "source", source)
+        setfield(self, "attributes", attributes)
+        setfield(self, "attempt", attempt)
+        setfield(self, "ordering_key", ordering_key)
+        setfield(self, "time", time)
 
     def event(self) -> Event:
         """The CloudEvent this message carries (structured JSON body or ``ce-`` attributes)."""
         return Event.from_message(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(Record):
     """A CloudEvents 1.0 event: EventBridge events, other CloudEvents, or what a topic carries."""
 
+    __slots__ = ("type", "source", "data", "id", "time", "subject", "dataschema", "datacontenttype", "extensions")
     type: str
     source: str
-    data: Any = None
-    id: str = ""
-    time: datetime = field(default_factory=now)
-    subject: str | None = None
-    dataschema: str | None = None
-    datacontenttype: str | None = "application/json"
-    extensions: Mapping[str, str] = field(default_factory=dict)
+    data: Any
+    id: str
+    time: datetime
+    subject: str | None
+    dataschema: str | None
+    datacontenttype: str | None
+    extensions: Mapping[str, str]
 
-    def __post_init__(self) -> None:
-        _str(self, "type", self.type)
-        _str(self, "source", self.source)
-        if self.id == "":
+    def __init__(self, type: str, source: str, data: Any = None, id: str = "", time: datetime = _NOW,
+                 subject: str | None = None, dataschema: str | None = None,
+                 datacontenttype: str | None = "application/json", extensions: Mapping[str, str] = _EMPTY) -> None:
+        if time is _NOW:
+            time = now()
+        _str(self, "type", type)
+        _str(self, "source", source)
+        if id == "":
             from uuid import uuid4
 
-            _set(self, "id", str(uuid4()))
-        _str(self, "id", self.id)
-        _time(self, self.time)
-        _opt_str(self, "subject", self.subject)
-        _opt_str(self, "dataschema", self.dataschema)
-        _opt_str(self, "datacontenttype", self.datacontenttype)
-        _set(self, "extensions", _str_map(self, "extensions", self.extensions))
-        bad = [k for k in self.extensions if not (k.isascii() and k.isalnum() and k.islower())]
+            id = str(uuid4())
+        _str(self, "id", id)
+        _time(self, time)
+        _opt_str(self, "subject", subject)
+        _opt_str(self, "dataschema", dataschema)
+        _opt_str(self, "datacontenttype", datacontenttype)
+        extensions = _str_map(self, "extensions", extensions)
+        bad = [k for k in extensions if not (k.isascii() and k.isalnum() and k.islower())]
         if bad:
             raise ValueError(f"Event.extensions names must be lowercase letters and digits (CloudEvents), got {bad}")
+        setfield(self, "type", type)
+        setfield(self, "source", source)
+        setfield(self, "data", data)
+        setfield(self, "id", id)
+        setfield(self, "time", time)
+        setfield(self, "subject", subject)
+        setfield(self, "dataschema", dataschema)
+        setfield(self, "datacontenttype", datacontenttype)
+        setfield(self, "extensions", extensions)
 
     def json(self) -> Any:
         """The event's data, parsed if it arrived as JSON bytes."""
@@ -369,6 +422,8 @@ class Event:
                 out[name] = getattr(self, name)
         out.update(self.extensions)
         if isinstance(self.data, (bytes, bytearray)):
+            import base64
+
             out["data_base64"] = base64.b64encode(self.data).decode()
         elif self.data is not None:
             out["data"] = self.data
@@ -412,47 +467,59 @@ class Event:
         return cls.from_dict(message.json())
 
 
-ChangeKind = Literal["created", "updated", "deleted"]
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
+class Tick(Record):
     """A schedule fired (EventBridge Scheduler, Cloud Scheduler, or the local timer)."""
 
+    __slots__ = ("id", "schedule", "time")
     id: str
     schedule: str
-    time: datetime = field(default_factory=now)
+    time: datetime
 
-    def __post_init__(self) -> None:
-        _str(self, "id", self.id)
-        _str(self, "schedule", self.schedule)
-        _time(self, self.time)
+    def __init__(self, id: str, schedule: str, time: datetime = _NOW) -> None:
+        if time is _NOW:
+            time = now()
+        _str(self, "id", id)
+        _str(self, "schedule", schedule)
+        _time(self, time)
+        setfield(self, "id", id)
+        setfield(self, "schedule", schedule)
+        setfield(self, "time", time)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordChanged:
+class RecordChanged(Record):
     """A table item changed (DynamoDB Streams, Firestore document events). Plain dicts only."""
 
+    __slots__ = ("id", "table", "key", "kind", "old", "new", "time")
     id: str
     table: str
     key: Mapping[str, Any]
     kind: ChangeKind
-    old: Mapping[str, Any] | None = None
-    new: Mapping[str, Any] | None = None
-    time: datetime = field(default_factory=now)
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    time: datetime
 
-    def __post_init__(self) -> None:
-        _str(self, "id", self.id)
-        _str(self, "table", self.table)
-        if not isinstance(self.key, Mapping) or not self.key:
-            raise _fail(self, "key", "a non-empty mapping", self.key)
-        if self.kind not in ("created", "updated", "deleted"):
-            raise ValueError(f"RecordChanged.kind must be created, updated or deleted, got {self.kind!r}")
-        for name in ("old", "new"):
-            value = getattr(self, name)
+    def __init__(self, id: str, table: str, key: Mapping[str, Any], kind: ChangeKind,
+                 old: Mapping[str, Any] | None = None, new: Mapping[str, Any] | None = None,
+                 time: datetime = _NOW) -> None:
+        if time is _NOW:
+            time = now()
+        _str(self, "id", id)
+        _str(self, "table", table)
+        if not isinstance(key, Mapping) or not key:
+            raise _fail(self, "key", "a non-empty mapping", key)
+        if kind not in ("created", "updated", "deleted"):
+            raise ValueError(f"RecordChanged.kind must be created, updated or deleted, got {kind!r}")
+        for name, value in (("old", old), ("new", new)):
             if value is not None and not isinstance(value, Mapping):
                 raise _fail(self, name, "a mapping or None", value)
-        _time(self, self.time)
+        _time(self, time)
+        setfield(self, "id", id)
+        setfield(self, "table", table)
+        setfield(self, "key", key)
+        setfield(self, "kind", kind)
+        setfield(self, "old", old)
+        setfield(self, "new", new)
+        setfield(self, "time", time)
 
 
 AnyEvent = HttpRequest | ObjectCreated | ObjectDeleted | Message | Event | Tick | RecordChanged
@@ -483,6 +550,8 @@ def parse_time(value: Any) -> datetime:
 
 
 def _b64(value: Any, what: str) -> bytes:
+    import base64
+
     try:
         return base64.b64decode(value, validate=True)
     except (ValueError, TypeError) as e:

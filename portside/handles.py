@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, BinaryIO
 
 from portside import declarations as d
 from portside.errors import PayloadTooLarge
@@ -18,9 +17,13 @@ from portside.events import Event
 from portside.runtime import port_for
 from portside.telemetry import outgoing_attributes, stamp_event
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
 MAX_PAYLOAD = 256 * 1024  # SNS's limit, the smallest of the clouds'
 
-Body = bytes | str | Mapping[str, Any] | Sequence[Any] | Event
+Body = bytes | str | Mapping[str, object] | Sequence[object] | Event
 
 
 def encode_body(body: Body) -> bytes:

@@ -11,9 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, BinaryIO, ClassVar, Protocol, overload, runtime_checkable
 
 from portside.declarations import Bucket, Queue, Resource, Table, Topic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, ClassVar, Protocol, overload, runtime_checkable
+else:
+    # The protocols are contracts for type checkers: at run time nothing checks them, and importing
+    # typing would cost every cold start ~4 ms (bench/startup.py), so here they are plain classes.
+    Protocol = object
+
+    def runtime_checkable(cls: type) -> type:
+        return cls
 
 
 class BucketPort(Protocol):
@@ -85,14 +95,15 @@ class Target(Protocol):
     def now(self) -> datetime:
         """The target's clock (the fake cloud's is virtual), timezone-aware UTC."""
 
-    @overload
-    def port(self, resource: Bucket) -> BucketPort: ...
-    @overload
-    def port(self, resource: Queue) -> QueuePort: ...
-    @overload
-    def port(self, resource: Topic) -> TopicPort: ...
-    @overload
-    def port(self, resource: Table) -> TablePort: ...
+    if TYPE_CHECKING:
+        @overload
+        def port(self, resource: Bucket) -> BucketPort: ...
+        @overload
+        def port(self, resource: Queue) -> QueuePort: ...
+        @overload
+        def port(self, resource: Topic) -> TopicPort: ...
+        @overload
+        def port(self, resource: Table) -> TablePort: ...
 
     def port(self, resource: Resource) -> Port:
         """The port for ``resource``."""
@@ -109,14 +120,15 @@ class PortCache:
     def __init__(self) -> None:
         self._ports: dict[str, Any] = {}
 
-    @overload
-    def port(self, resource: Bucket) -> BucketPort: ...
-    @overload
-    def port(self, resource: Queue) -> QueuePort: ...
-    @overload
-    def port(self, resource: Topic) -> TopicPort: ...
-    @overload
-    def port(self, resource: Table) -> TablePort: ...
+    if TYPE_CHECKING:
+        @overload
+        def port(self, resource: Bucket) -> BucketPort: ...
+        @overload
+        def port(self, resource: Queue) -> QueuePort: ...
+        @overload
+        def port(self, resource: Topic) -> TopicPort: ...
+        @overload
+        def port(self, resource: Table) -> TablePort: ...
 
     def port(self, resource: Resource) -> Port:
         port = self._ports.get(resource.name)

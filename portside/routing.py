@@ -8,18 +8,22 @@ path gets the same 404 it would get locally.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from portside.declarations import Function, HttpTrigger
 from portside.events import HttpResponse
+from portside.record import Record, setfield
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(Record):
     """A request matched to the function that serves it."""
 
+    __slots__ = ("function", "params")
     function: Function
     params: dict[str, str]  # path parameters, e.g. {"id": "ord-1"} for /orders/{id}
+
+    def __init__(self, function: Function, params: dict[str, str]) -> None:
+        setfield(self, "function", function)
+        setfield(self, "params", params)
 
     @property
     def name(self) -> str:

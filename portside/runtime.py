@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
 
 from portside.declarations import Function, Resource
 from portside.errors import DeclarationError, NoInvocation, PermissionDenied
 from portside.events import AnyEvent
 from portside.ports import Target
+from portside.record import Record
 from portside.trace import TraceContext
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _ACCESS_ATTR = {"read": "reader", "write": "writer", "send": "sender", "publish": "publisher"}
 
 
-@dataclass(slots=True)
-class Invocation:
+class Invocation(Record):
     """What a handler can ask about its own run (``portside.context()``)."""
 
+    __slots__ = ("function", "target", "event", "attempt", "trace", "correlation_id")
+    mutable = True
     function: Function
     target: Target
     event: AnyEvent
     attempt: int
     trace: TraceContext
     correlation_id: str
+
+    def __init__(self, function: Function, target: Target, event: AnyEvent, attempt: int, trace: TraceContext,
+                 correlation_id: str) -> None:
+        self.function, self.target, self.event = function, target, event
+        self.attempt, self.trace, self.correlation_id = attempt, trace, correlation_id
 
 
 _current: ContextVar[Invocation | None] = ContextVar("portside_invocation", default=None)
@@ -64,12 +73,16 @@ def load_handler(function: Function) -> Callable[..., Any]:
     """Import the function's handler (``sys.modules`` keeps it); a module that fails to import says
     which and why, and a module without the callable says that."""
     module_name, _, attr = function.handler.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as e:
-        raise DeclarationError(
-            f"function {function.name!r}: cannot import handler module {module_name!r}: {type(e).__name__}: {e}"
-        ) from e
+    module = sys.modules.get(module_name)  # every invocation asks: the imported module, directly
+    if module is None or getattr(module.__spec__, "_initializing", False):  # not yet, or another thread's import
+        from importlib import import_module
+
+        try:
+            module = import_module(module_name)
+        except Exception as e:
+            raise DeclarationError(
+                f"function {function.name!r}: cannot import handler module {module_name!r}: {type(e).__name__}: {e}"
+            ) from e
     target = getattr(module, attr, None)
     if not callable(target):
         raise DeclarationError(f"function {function.name!r}: {module_name!r} has no callable {attr!r}")

@@ -6,27 +6,33 @@ the trace and the correlation id on. Log lines are one JSON object each, with th
 fields CloudWatch Logs Insights and Cloud Logging read (``severity``, ``level``,
 ``logging.googleapis.com/trace``). OpenTelemetry is used when it is installed: each
 invocation is then a span; it is never imported otherwise.
+
+Logging costs nothing on success: every failed attempt is logged in full (error, traceback unless
+permanent, attempt, duration, and the invocation's ids), and so is what a target retries or
+dead-letters, while a successful invocation's line (``outcome: ok``) is written only when asked for
+(``PORTSIDE_LOG_SUCCESS``, see :func:`setup_logging`). ``logging`` itself is imported on the first
+line logged, so importing an entry does not load it.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import sys
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any
 
 from portside.events import AnyEvent, Event
+from portside.record import replace
 from portside.runtime import current
 from portside.trace import CORRELATION, CORRELATION_HEADER, TRACEPARENT, TraceContext, parse_traceparent
 
-__all__ = ["JsonFormatter", "TraceContext", "incoming", "outgoing_attributes", "parse_traceparent", "record_error",
-           "setup_logging", "span", "stamp_event"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from logging import Formatter
+    from typing import Any
+
+    JsonFormatter: type[Formatter]  # defined on first use, see __getattr__
+
+__all__ = ["JsonFormatter", "Logger", "SuccessLines", "TraceContext", "incoming", "outgoing_attributes",
+           "parse_traceparent", "record_error", "setup_logging", "span", "stamp_event", "success_lines", "tracing"]
 
 
 def incoming(event: AnyEvent) -> tuple[TraceContext, str]:
@@ -57,51 +63,153 @@ def stamp_event(event: Event) -> Event:
     return replace(event, extensions=ext)
 
 
+class Logger:
+    """``logging.getLogger(name)``, looked up on first use (``log = Logger("portside.aws")``), so that
+    importing a module that logs only when something goes wrong does not import ``logging``."""
+
+    __slots__ = ("name", "_logger")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "_logger":
+            import logging
+
+            self._logger = logging.getLogger(self.name)
+            return self._logger
+        return getattr(self._logger, attr)
+
+
+class SuccessLines:
+    """Which successful invocations get their INFO line: one in ``every`` (1: all of them, 0: none).
+
+    Without ``setup_logging`` every one, as far as the ``portside`` logger's level lets it (a library
+    logs, the application configures: pytest and the root logger's WARNING keep them out). Deployed
+    functions call ``setup_logging``, which writes none unless ``PORTSIDE_LOG_SUCCESS`` asks.
+    """
+
+    __slots__ = ("every", "_count")
+
+    def __init__(self, every: int = 1) -> None:
+        self.every = every
+        self._count = 0
+
+    def take(self) -> bool:
+        """Whether this success gets its line (counted per process; a race only shifts the sample)."""
+        if self.every <= 1:
+            return self.every == 1
+        self._count += 1
+        if self._count < self.every:
+            return False
+        self._count = 0
+        return True
+
+    def configure(self, value: str) -> None:
+        """``none`` (or empty), ``all``, or a sample rate in (0, 1] such as ``0.01`` (one line in 100)."""
+        text = value.strip().lower()
+        if text in ("", "none", "0"):
+            self.every = 0
+        elif text == "all":
+            self.every = 1
+        else:
+            try:
+                rate = float(text)
+            except ValueError:
+                rate = -1.0
+            if not 0 < rate <= 1:
+                raise ValueError(f"{SUCCESS_ENV} must be none, all or a sample rate in (0, 1] such as 0.01, "
+                                 f"got {value!r}")
+            self.every = round(1 / rate)
+        self._count = 0
+
+
+SUCCESS_ENV = "PORTSIDE_LOG_SUCCESS"
+success_lines = SuccessLines()  # what invoke reads; setup_logging configures it
+
+
 _GCP_PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
 _SEVERITY = {"WARNING": "WARNING", "CRITICAL": "CRITICAL", "ERROR": "ERROR", "INFO": "INFO", "DEBUG": "DEBUG"}
-_STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, carrying the running invocation's ids."""
+def _json_formatter() -> type:
+    """``JsonFormatter``, a ``logging.Formatter``: defined on first use (module ``__getattr__``)."""
+    import json
+    import logging
+    import traceback
+    from datetime import datetime, timezone
 
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
-            "severity": _SEVERITY.get(record.levelname, "DEFAULT"),
-            "level": record.levelname,
-            "message": record.getMessage(),
-            "logger": record.name,
-        }
-        inv = current()
-        if inv is not None:
-            out["function"] = inv.function.name
-            out["event_id"] = inv.event.id
-            out["correlation_id"] = inv.correlation_id
-            out["traceparent"] = inv.trace.traceparent
-            out["trace_id"] = inv.trace.trace_id
-            out["span_id"] = inv.trace.span_id
-            if _GCP_PROJECT:
-                out["logging.googleapis.com/trace"] = f"projects/{_GCP_PROJECT}/traces/{inv.trace.trace_id}"
-                out["logging.googleapis.com/spanId"] = inv.trace.span_id
-                out["logging.googleapis.com/trace_sampled"] = inv.trace.sampled
-        for k, v in record.__dict__.items():
-            if k not in _STD and not k.startswith("_"):
-                out[k] = v
-        if record.exc_info:
-            out["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        return json.dumps(out, default=str, ensure_ascii=False)
+    standard = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+    class JsonFormatter(logging.Formatter):
+        """One JSON object per line, carrying the running invocation's ids."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            out: dict[str, Any] = {
+                "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+                "severity": _SEVERITY.get(record.levelname, "DEFAULT"),
+                "level": record.levelname,
+                "message": record.getMessage(),
+                "logger": record.name,
+            }
+            inv = current()
+            if inv is not None:
+                out["function"] = inv.function.name
+                out["event_id"] = inv.event.id
+                out["correlation_id"] = inv.correlation_id
+                out["traceparent"] = inv.trace.traceparent
+                out["trace_id"] = inv.trace.trace_id
+                out["span_id"] = inv.trace.span_id
+                if _GCP_PROJECT:
+                    out["logging.googleapis.com/trace"] = f"projects/{_GCP_PROJECT}/traces/{inv.trace.trace_id}"
+                    out["logging.googleapis.com/spanId"] = inv.trace.span_id
+                    out["logging.googleapis.com/trace_sampled"] = inv.trace.sampled
+            for k, v in record.__dict__.items():
+                if k not in standard and not k.startswith("_"):
+                    out[k] = v
+            if record.exc_info:
+                out["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            return json.dumps(out, default=str, ensure_ascii=False)
+
+    JsonFormatter.__module__, JsonFormatter.__qualname__ = __name__, "JsonFormatter"
+    return JsonFormatter
 
 
-def setup_logging(level: str | None = None, stream: Any = None) -> None:
-    """Make the root logger write JSON lines (idempotent; the Lambda runtime's handler is reused)."""
+def __getattr__(name: str) -> Any:
+    if name == "JsonFormatter":
+        globals()[name] = formatter = _json_formatter()
+        return formatter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def json_formatter() -> type[Formatter]:
+    """The ``JsonFormatter`` class (defined, and ``logging`` imported, on the first call)."""
+    return globals().get("JsonFormatter") or __getattr__("JsonFormatter")
+
+
+def setup_logging(level: str | None = None, stream: Any = None, success: str | None = None) -> None:
+    """Make the root logger write JSON lines (idempotent; the Lambda runtime's handler is reused).
+
+    ``level`` (default ``PORTSIDE_LOG_LEVEL``, else INFO) is the root logger's: handlers' own lines.
+    ``success`` (default ``PORTSIDE_LOG_SUCCESS``) says which successful invocations get a line:
+    ``none`` (the default, DEBUG aside), ``all``, or a sample rate such as ``0.01``.
+    """
+    import logging
+    import sys
+
     root = logging.getLogger()
-    root.setLevel(level or os.environ.get("PORTSIDE_LOG_LEVEL", "INFO"))
+    level = level or os.environ.get("PORTSIDE_LOG_LEVEL", "INFO")
+    root.setLevel(level)
+    choice = success if success is not None else os.environ.get(SUCCESS_ENV)
+    if choice is None:
+        choice = "all" if root.getEffectiveLevel() <= logging.DEBUG else "none"
+    success_lines.configure(choice)
     if not root.handlers:
         root.addHandler(logging.StreamHandler(stream or sys.stdout))
+    formatter = json_formatter()
     for handler in root.handlers:
-        if not isinstance(handler.formatter, JsonFormatter):
-            handler.setFormatter(JsonFormatter())
+        if not isinstance(handler.formatter, formatter):
+            handler.setFormatter(formatter())
 
 
 _otel: Any = None  # None = not looked for yet; False = absent
@@ -122,26 +230,43 @@ def _tracer() -> Any:
     return _otel
 
 
-@contextmanager
-def span(name: str, trace: TraceContext, attributes: dict[str, Any]) -> Iterator[TraceContext]:
+def tracing() -> bool:
+    """Whether OpenTelemetry is installed (and not turned off with ``PORTSIDE_OTEL=0``)."""
+    return bool(_tracer())
+
+
+def span(name: str, trace: TraceContext, attributes: dict[str, Any]) -> AbstractContextManager[TraceContext]:
     """An OpenTelemetry span continuing ``trace`` when OpenTelemetry is installed.
 
-    Yields the trace context the invocation should propagate: the span's own ids when a
+    Its ``with`` gives the trace context the invocation should propagate: the span's own ids when a
     recording tracer is configured, else ``trace`` unchanged.
     """
-    otel = _tracer()
-    if not otel:
-        yield trace
-        return
-    tracer, propagator, api = otel
-    carrier = {TRACEPARENT: f"00-{trace.trace_id}-{trace.parent_span_id}-01"} if trace.parent_span_id else {}
-    parent = propagator.extract(carrier)
-    with tracer.start_as_current_span(name, context=parent, attributes=attributes) as s:
+    return _Span(name, trace, attributes)
+
+
+class _Span:
+    __slots__ = ("name", "trace", "attributes", "_open")
+
+    def __init__(self, name: str, trace: TraceContext, attributes: dict[str, Any]) -> None:
+        self.name, self.trace, self.attributes, self._open = name, trace, attributes, None
+
+    def __enter__(self) -> TraceContext:
+        otel = _tracer()
+        if not otel:
+            return self.trace
+        tracer, propagator, api = otel
+        trace = self.trace
+        carrier = {TRACEPARENT: f"00-{trace.trace_id}-{trace.parent_span_id}-01"} if trace.parent_span_id else {}
+        self._open = tracer.start_as_current_span(self.name, context=propagator.extract(carrier),
+                                                  attributes=self.attributes)
+        s = self._open.__enter__()
         ctx = s.get_span_context()
         if s.is_recording() and ctx.is_valid:  # without an SDK the span just echoes its parent
-            yield TraceContext(format(ctx.trace_id, "032x"), format(ctx.span_id, "016x"), ctx.trace_flags.sampled)
-        else:
-            yield trace
+            return TraceContext(format(ctx.trace_id, "032x"), format(ctx.span_id, "016x"), ctx.trace_flags.sampled)
+        return trace
+
+    def __exit__(self, *error: Any) -> Any:
+        return self._open.__exit__(*error) if self._open is not None else None
 
 
 def record_error(error: BaseException) -> None:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+
+from portside.record import Record, setfield
 
 TRACEPARENT = "traceparent"
 CORRELATION = "correlationid"  # a valid CloudEvents extension and message attribute name
 CORRELATION_HEADER = "x-correlation-id"
 
 
-@dataclass(frozen=True, slots=True)
-class TraceContext:
+class TraceContext(Record):
+    __slots__ = ("trace_id", "span_id", "sampled", "parent_span_id")
     trace_id: str  # 32 hex
     span_id: str  # 16 hex: this invocation's span
-    sampled: bool = True
-    parent_span_id: str | None = None  # the span of whoever sent the event
+    sampled: bool
+    parent_span_id: str | None  # the span of whoever sent the event
+
+    def __init__(self, trace_id: str, span_id: str, sampled: bool = True, parent_span_id: str | None = None) -> None:
+        setfield(self, "trace_id", trace_id)
+        setfield(self, "span_id", span_id)
+        setfield(self, "sampled", sampled)
+        setfield(self, "parent_span_id", parent_span_id)
 
     @property
     def traceparent(self) -> str:
@@ -26,7 +33,7 @@ class TraceContext:
         return cls(os.urandom(16).hex(), os.urandom(8).hex())
 
     def child(self) -> TraceContext:
-        return replace(self, span_id=os.urandom(8).hex(), parent_span_id=self.span_id)
+        return TraceContext(self.trace_id, os.urandom(8).hex(), self.sampled, self.span_id)
 
 
 def parse_traceparent(value: str | None) -> TraceContext | None:

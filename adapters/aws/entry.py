@@ -16,11 +16,8 @@ acts on ``decide``:
 from __future__ import annotations
 
 import json
-import logging
 import os
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any
 
 from portside import deployment as env
 from portside.app import App, load_app
@@ -41,9 +38,15 @@ from portside.delivery import Action, Outcome, dead_letter_attributes, decide, h
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, HttpResponse, Message
 from portside.ports import PortCache
+from portside.record import replace
 from portside.routing import Router
+from portside.telemetry import Logger
 
-log = logging.getLogger("portside.aws")
+TYPE_CHECKING = False  # typing, dataclasses and logging stay out of a cold start (bench/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+log = Logger("portside.aws")
 UTC = timezone.utc
 
 
@@ -131,17 +134,11 @@ def _original_attributes(rec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-@dataclass
 class Runtime:
     """Everything one Lambda function needs, built once per process (cold start)."""
 
-    app: App
-    function: Function
-    names: Names
-    target: AwsTarget
-    dlq_url: str | None
-
-    def __post_init__(self) -> None:
+    def __init__(self, app: App, function: Function, names: Names, target: AwsTarget, dlq_url: str | None) -> None:
+        self.app, self.function, self.names, self.target, self.dlq_url = app, function, names, target, dlq_url
         self.router = Router([self.function])
 
     @classmethod

@@ -10,15 +10,11 @@ written as a tight loop over plain dict lookups; every other source favours clar
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
 
 from portside import deployment as env
 from portside.errors import UnsupportedEvent
@@ -36,6 +32,10 @@ from portside.events import (
     now,
     parse_time,
 )
+
+TYPE_CHECKING = False  # typing, urllib.parse and base64 load where used, not at a cold start (bench/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 UTC = timezone.utc
 EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -166,6 +166,9 @@ def _bad(what: str, raw: Any, why: str) -> UnsupportedEvent:
 
 
 def _b64(text: Any, what: str) -> bytes:
+    import base64
+    import binascii
+
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError, TypeError) as e:
@@ -390,6 +393,8 @@ def s3_record(rec: Mapping[str, Any], names: Names) -> ObjectCreated | ObjectDel
         s3 = rec["s3"]
         bucket = _text(s3["bucket"]["name"], "S3 bucket name")
         obj = s3["object"]
+        from urllib.parse import unquote_plus
+
         key = unquote_plus(_text(obj["key"], "S3 object key"))
     except (KeyError, TypeError) as e:
         raise _bad("S3 record", rec, f"missing {e}") from None
@@ -478,6 +483,8 @@ def eventbridge(raw: Mapping[str, Any], names: Names) -> AnyEvent:
     kind, source, detail = raw.get("detail-type"), raw.get("source"), raw.get("detail")
     time = _time(raw.get("time"))
     if source == "aws.s3" and kind in ("Object Created", "Object Deleted"):
+        from urllib.parse import unquote_plus
+
         try:
             bucket = _text(detail["bucket"]["name"], "S3 bucket name")
             obj = detail["object"]
@@ -572,6 +579,8 @@ def http_v2(raw: Mapping[str, Any], request_id: str | None = None) -> HttpReques
     """HTTP API (payload 2.0) and Lambda Function URLs (same shape, routeKey ``$default``)."""
     rc = raw.get("requestContext") or {}
     http = rc.get("http") or {}
+    from urllib.parse import parse_qsl
+
     query: dict[str, list[str]] = {}
     for k, v in parse_qsl(raw.get("rawQueryString") or "", keep_blank_values=True):
         query.setdefault(k, []).append(v)
@@ -603,9 +612,13 @@ def http_result(response: HttpResponse, flavour: str = "v2") -> dict[str, Any]:
     """An HttpResponse in the shape API Gateway / Function URLs expect; binary bodies base64."""
     text = response.is_text
     try:
-        body = response.body.decode() if text else base64.b64encode(response.body).decode()
+        body = response.body.decode() if text else ""
     except UnicodeDecodeError:
-        text, body = False, base64.b64encode(response.body).decode()
+        text = False
+    if not text:
+        import base64
+
+        body = base64.b64encode(response.body).decode()
     out: dict[str, Any] = {"statusCode": response.status, "headers": dict(response.headers),
                            "body": body, "isBase64Encoded": not text}
     if response.cookies:
@@ -623,7 +636,7 @@ def batch_result(failed: list[str]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- dispatch
 
-RecordMapper = Callable[[Mapping[str, Any], Names], Any]
+RecordMapper = Callable[[Mapping[str, object], Names], object]
 _RECORD_SOURCES: dict[str, tuple[str, RecordMapper]] = {
     "aws:sqs": ("sqs", sqs_record),
     "aws:s3": ("s3", lambda r, n: [s3_record(r, n)]),

@@ -14,7 +14,7 @@ import itertools
 import json as jsonlib
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -46,6 +46,7 @@ from portside.events import (
 from portside.fake.ports import FakeBucket, FakeQueue, FakeTable, FakeTopic, StoredObject
 from portside.handles import encode_body, event_attributes
 from portside.ports import PortCache
+from portside.record import replace
 from portside.routing import Router
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from portside.events import (
     AnyEvent,
     Headers,
 )
+from portside.record import fields
 
 _KINDS = {cls.__name__: cls for cls in EVENT_TYPES}
 
@@ -46,8 +46,8 @@ def _dec(value: Any) -> Any:
 def dump(event: AnyEvent) -> str:
     """One JSON object: ``{"kind": "Message", "id": ..., ...}``."""
     out = {"kind": type(event).__name__}
-    for f in fields(event):  # type: ignore[arg-type]
-        out[f.name] = _enc(getattr(event, f.name))
+    for name in fields(event):
+        out[name] = _enc(getattr(event, name))
     return json.dumps(out, separators=(",", ":"), default=str)
 
 

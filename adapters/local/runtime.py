@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from portside.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic
 from portside.local.report import Report
 from portside.local.store import Delivery, Store
 from portside.ports import PortCache
+from portside.record import replace
 from portside.routing import Router
 from portside.runtime import load_handler
 

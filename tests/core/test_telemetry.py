@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from portside import App, Event, Message, telemetry
+from portside import App, Event, Message, PermanentError, telemetry
+from portside.delivery import invoke
 from portside.fake import FakeCloud
 from portside.telemetry import JsonFormatter, parse_traceparent
 
@@ -99,3 +100,98 @@ def test_opentelemetry_span_continues_the_event_trace(monkeypatch: pytest.Monkey
     assert format(relay_span.parent.span_id, "016x") == "00f067aa0ba902b7"
     assert spans["sink"].parent.span_id == relay_span.context.span_id  # the publish carried the span on
     monkeypatch.setattr(telemetry, "_otel", None)
+
+
+# -- what is logged: every failure in full, a success only when asked -----------------------------------
+logs = App("telemetry-logs")
+inbox = logs.queue("inbox")
+worker = logs.function("tests.core.test_telemetry:work", trigger=inbox.on_message(max_attempts=3))
+
+
+def work(message: Message) -> None:
+    log.info("working", extra={"step": 1})
+    if message.text() == "boom":
+        raise RuntimeError("transient")
+    if message.text() == "poison":
+        raise PermanentError("never works")
+
+
+class NoPorts:
+    name = "none"
+
+    def port(self, resource):  # type: ignore[no-untyped-def]
+        raise AssertionError("no port expected")
+
+
+@pytest.fixture
+def deployed_logging(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``setup_logging`` as a deployed entry calls it, writing to a buffer; everything restored after."""
+    for name in ("PORTSIDE_LOG_SUCCESS", "PORTSIDE_LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(telemetry.success_lines, "every", telemetry.success_lines.every)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    root.handlers[:] = [logging.StreamHandler(stream)]
+
+    def lines(**setup: str) -> list[dict[str, object]]:
+        telemetry.setup_logging(**setup)
+        for body, attempt in (("fine", 1), ("boom", 2), ("poison", 1), ("fine", 1)):
+            invoke(worker, NoPorts(), Message(f"m-{body}", body, "inbox", {"traceparent": PARENT,
+                                                                          "correlationid": "corr-9"}, attempt))
+        out = [json.loads(line) for line in stream.getvalue().splitlines()]
+        stream.seek(0)
+        stream.truncate()
+        return out
+
+    yield lines
+    root.handlers[:], root.level = saved
+
+
+def test_deployed_default_logs_failures_in_full_and_no_success(deployed_logging) -> None:  # type: ignore[no-untyped-def]
+    records = deployed_logging()
+    assert [r for r in records if r.get("outcome") == "ok"] == []
+    boom, poison = (r for r in records if r.get("outcome") == "error")
+    assert boom["severity"] == "ERROR" and boom["error_type"] == "RuntimeError" and boom["attempt"] == 2
+    assert "Traceback" in boom["exception"] and "transient" in boom["message"]
+    assert poison["severity"] == "WARNING" and poison["error_type"] == "PermanentError" and "exception" not in poison
+    for r in (boom, poison):  # the invocation's context travels with the failure
+        assert r["function"] == "work" and r["correlation_id"] == "corr-9" and "duration_ms" in r
+        assert r["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736" and r["event_id"] in ("m-boom", "m-poison")
+    working = [r for r in records if r["message"] == "working"]  # the handler's own lines are untouched
+    assert len(working) == 4 and all(r["step"] == 1 and r["correlation_id"] == "corr-9" for r in working)
+
+
+@pytest.mark.parametrize("setup, ok_lines", [
+    ({"success": "all"}, 2), ({"success": "0.5"}, 1), ({"success": "none"}, 0), ({"level": "DEBUG"}, 2),
+    ({"level": "WARNING", "success": "all"}, 0),  # asked for, but below the level: still none
+])
+def test_success_lines_when_asked(deployed_logging, setup, ok_lines) -> None:  # type: ignore[no-untyped-def]
+    records = deployed_logging(**setup)
+    ok = [r for r in records if r.get("outcome") == "ok"]
+    assert len(ok) == ok_lines
+    assert all(r["function"] == "work" and r["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736" for r in ok)
+    assert len([r for r in records if r.get("outcome") == "error"]) == 2  # failures whatever the setting
+
+
+def test_success_lines_read_the_environment(deployed_logging, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PORTSIDE_LOG_SUCCESS", "all")
+    assert len([r for r in deployed_logging() if r.get("outcome") == "ok"]) == 2
+
+
+@pytest.mark.parametrize("value", ["some", "2", "-0.1", "nan"])
+def test_a_bad_success_setting_is_named(value: str) -> None:
+    with pytest.raises(ValueError, match="PORTSIDE_LOG_SUCCESS must be none, all or a sample rate"):
+        telemetry.SuccessLines().configure(value)
+
+
+def test_sampling_counts_successes() -> None:
+    lines = telemetry.SuccessLines()
+    lines.configure("0.25")
+    assert [lines.take() for _ in range(8)] == [False, False, False, True] * 2
+
+
+def test_the_lazy_logger_is_the_named_logger() -> None:
+    lazy = telemetry.Logger("tests.telemetry.lazy")
+    assert lazy.isEnabledFor(logging.CRITICAL) and lazy.name == "tests.telemetry.lazy"
+    assert lazy.getChild("x") is logging.getLogger("tests.telemetry.lazy.x")

@@ -10,10 +10,9 @@ from a short SQS visibility timeout (its retry delay), see drivers_aws.py.
 
 from __future__ import annotations
 
-import dataclasses
-
 from portside.app import App, load_app
 from portside.declarations import Backoff
+from portside.record import replace
 
 SCALE = 0.01  # 5 s -> 50 ms, 60 s -> 0.6 s
 
@@ -30,6 +29,6 @@ def compressed(app: App | str = "handlers.app:app", scale: float = SCALE) -> App
     copy.name, copy.resources, copy.functions = original.name, dict(original.resources), {}
     for name, fn in original.functions.items():
         b = fn.trigger.backoff
-        trigger = dataclasses.replace(fn.trigger, backoff=Backoff(b.initial * scale, b.maximum * scale))
-        copy.functions[name] = dataclasses.replace(fn, trigger=trigger)
+        trigger = replace(fn.trigger, backoff=Backoff(b.initial * scale, b.maximum * scale))
+        copy.functions[name] = replace(fn, trigger=trigger)
     return copy
