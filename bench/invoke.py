@@ -159,8 +159,9 @@ def main(argv: list[str] | None = None) -> None:
         print(line)
     from bench.results import record
 
-    command = "python -m bench.invoke" + (f" --against {args.against}" if args.against else "")
-    record("invoke", command, figures, notes="CPU time per call; spread: quartiles over rounds")
+    record("invoke", "python -m bench.invoke" + (f" --against {args.against}" if args.against else ""), figures,
+           notes="CPU µs per `invoke()` (and per direct call of the handler, for scale): medians over rounds, "
+                 "quartiles as spread; the ratio is this tree's over the other's, per round.")
 
 
 if __name__ == "__main__":
