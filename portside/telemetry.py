@@ -21,7 +21,7 @@ import os
 from portside.events import AnyEvent, Event
 from portside.record import replace
 from portside.runtime import current
-from portside.trace import CORRELATION, CORRELATION_HEADER, TRACEPARENT, TraceContext, parse_traceparent
+from portside.trace import CORRELATION, CORRELATION_HEADER, TRACEPARENT, TraceContext, continued, parse_traceparent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,9 +40,8 @@ def incoming(event: AnyEvent) -> tuple[TraceContext, str]:
     carrier: Any = getattr(event, "attributes", None) or getattr(event, "extensions", None)
     if carrier is None:
         carrier = getattr(event, "headers", None) or {}
-    parent = parse_traceparent(carrier.get(TRACEPARENT))
     correlation = carrier.get(CORRELATION) or carrier.get(CORRELATION_HEADER) or event.id
-    return (parent.child() if parent else TraceContext.new()), correlation
+    return continued(carrier.get(TRACEPARENT)), correlation
 
 
 def outgoing_attributes(attributes: dict[str, str]) -> dict[str, str]:

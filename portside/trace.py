@@ -30,23 +30,41 @@ class TraceContext(Record):
 
     @classmethod
     def new(cls) -> TraceContext:
-        return cls(os.urandom(16).hex(), os.urandom(8).hex())
+        ids = os.urandom(24).hex()  # one system call for both ids
+        return cls(ids[:32], ids[32:])
 
     def child(self) -> TraceContext:
         return TraceContext(self.trace_id, os.urandom(8).hex(), self.sampled, self.span_id)
 
 
-def parse_traceparent(value: str | None) -> TraceContext | None:
-    """A W3C ``traceparent`` (version 00) or None if absent or malformed."""
+def _parse(value: str | None) -> tuple[str, str, bool] | None:
+    """(trace id, span id, sampled) of a W3C ``traceparent`` (version 00), None if absent or malformed."""
     if not value or len(value) < 55:
         return None
     parts = value.strip().split("-")
     if len(parts) < 4 or len(parts[1]) != 32 or len(parts[2]) != 16:
         return None
     try:
-        int(parts[1], 16), int(parts[2], 16), int(parts[3][:2], 16)
+        int(parts[1], 16), int(parts[2], 16)
+        flags = int(parts[3][:2], 16)
     except ValueError:
         return None
     if parts[1] == "0" * 32 or parts[2] == "0" * 16:
         return None
-    return TraceContext(parts[1], parts[2], bool(int(parts[3][:2], 16) & 1))
+    return parts[1], parts[2], bool(flags & 1)
+
+
+def parse_traceparent(value: str | None) -> TraceContext | None:
+    """A W3C ``traceparent`` (version 00) or None if absent or malformed."""
+    parsed = _parse(value)
+    return TraceContext(*parsed) if parsed else None
+
+
+def continued(traceparent: str | None) -> TraceContext:
+    """An invocation's own span: a child of the span ``traceparent`` names, else the root of a new trace
+    (what ``parse_traceparent(v).child()`` gives, without the parent's object: every event asks)."""
+    parsed = _parse(traceparent)
+    if parsed is None:
+        return TraceContext.new()
+    trace_id, span_id, sampled = parsed
+    return TraceContext(trace_id, os.urandom(8).hex(), sampled, span_id)

@@ -12,6 +12,7 @@ from portside import App, Event, Message, PermanentError, telemetry
 from portside.delivery import invoke
 from portside.fake import FakeCloud
 from portside.telemetry import JsonFormatter, parse_traceparent
+from portside.trace import continued
 
 app = App("telemetry-test")
 first = app.topic("first")
@@ -195,3 +196,13 @@ def test_the_lazy_logger_is_the_named_logger() -> None:
     lazy = telemetry.Logger("tests.telemetry.lazy")
     assert lazy.isEnabledFor(logging.CRITICAL) and lazy.name == "tests.telemetry.lazy"
     assert lazy.getChild("x") is logging.getLogger("tests.telemetry.lazy.x")
+
+
+def test_an_invocation_continues_the_senders_trace_in_a_span_of_its_own() -> None:
+    unsampled = PARENT[:-2] + "00"
+    mine = continued(unsampled)
+    assert (mine.trace_id, mine.parent_span_id, mine.sampled) == ("4bf92f3577b34da6a3ce929d0e0e4736",
+                                                                   "00f067aa0ba902b7", False)
+    assert len(mine.span_id) == 16 and int(mine.span_id, 16) and mine.span_id != continued(unsampled).span_id
+    fresh = continued("garbage")
+    assert len(fresh.trace_id) == 32 and len(fresh.span_id) == 16 and fresh.parent_span_id is None and fresh.sampled
