@@ -15,20 +15,23 @@ Records expire (the table's TTL field) so the table does not grow for ever.
 
 from __future__ import annotations
 
-import base64
 import functools
-import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from portside.declarations import Table
 from portside.errors import DeclarationError, InProgress
 from portside.events import HttpResponse
 from portside.runtime import current
+from portside.telemetry import Logger
 
-F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("portside.idempotency")
+TYPE_CHECKING = False  # typing, logging and base64 stay out of a handler module's import (bench/startup.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
+log = Logger("portside.idempotency")
 
 
 def idempotent(table: Table, *, key: Callable[[Any], Any] | None = None,
@@ -92,6 +95,8 @@ HTTP_MARK, _OLD_HTTP_MARK = "portside-http-response", "__http__"
 
 def _dump(result: Any) -> Any:
     if isinstance(result, HttpResponse):
+        import base64
+
         return {HTTP_MARK: [result.status, dict(result.headers), base64.b64encode(result.body).decode()]}
     if result is None or isinstance(result, (str, int, float, bool, list, dict)):
         return result
@@ -101,6 +106,8 @@ def _dump(result: Any) -> Any:
 def _load(stored: Any) -> Any:
     mark = next((m for m in (HTTP_MARK, _OLD_HTTP_MARK) if isinstance(stored, dict) and m in stored), None)
     if mark is not None:
+        import base64
+
         status, headers, body = stored[mark]
         return HttpResponse(int(status), headers, base64.b64decode(body))
     return stored
