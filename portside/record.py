@@ -13,7 +13,7 @@ change sets ``mutable = True``.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing costs a cold start ~9 ms; annotations only need it for type checkers
+TYPE_CHECKING = False  # typing costs a cold start milliseconds; only type checkers need these names
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
