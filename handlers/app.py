@@ -105,7 +105,9 @@ rebuild_jobs = app.queue("rebuild-jobs")
 # exceed Pub/Sub's 256-byte filter limit. (The handler still checks each event's type.)
 app.function("handlers.projections:project_order", trigger=orders.on_event(),
              uses=[order_log.reader, order_summaries.read_write])
-app.function("handlers.projections:request_rebuild", trigger=public.route("POST /admin/rebuild-projections"),
+# private: one request queues up to 366 rebuild jobs, so only signed callers allowed by IAM reach it
+app.function("handlers.projections:request_rebuild",
+             trigger=public.route("POST /admin/rebuild-projections", auth="iam"),
              uses=[rebuild_jobs.sender])
 app.function("handlers.projections:rebuild_day", trigger=rebuild_jobs.on_message(batch_size=5),
              uses=[order_index.reader, order_log.reader, order_summaries.read_write], timeout=300)

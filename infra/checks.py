@@ -100,6 +100,10 @@ def _nested(x: str, y: str, test: Callable[[str, str], bool]) -> bool:
     return test(x, y) or test(y, x)
 
 
+def lo_hi(attempts: int) -> bool:
+    return PUBSUB_ATTEMPTS[0] <= attempts <= PUBSUB_ATTEMPTS[1]
+
+
 def gcp_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[str]:
     out: list[str] = []
     for fn in app.functions.values():
@@ -121,6 +125,10 @@ def gcp_problems(app: App, names: Names, warn: Callable[[str], None]) -> list[st
                      "request, so the function receives batches of 1")
             if isinstance(t, QueueTrigger) and t.source.fifo:
                 warn(f"{where(fn)}: fifo queue on gcp: ordering is per ordering key (Pub/Sub message ordering)")
+        if isinstance(t, ObjectDeletedTrigger) and t.dead_letter and not lo_hi(t.max_attempts):
+            warn(f"{where(fn)}: max_attempts={t.max_attempts} on gcp: deletions arrive by Pub/Sub push, whose "
+                 f"dead-letter policy allows {PUBSUB_ATTEMPTS[0]}-{PUBSUB_ATTEMPTS[1]} delivery attempts, so the "
+                 f"event is tried {min(PUBSUB_ATTEMPTS[1], max(PUBSUB_ATTEMPTS[0], t.max_attempts))} times")
         if isinstance(t, TopicTrigger):
             size = len(pubsub_filter(t.filter).encode())
             if size > FILTER_BYTES:

@@ -22,13 +22,22 @@ AWS_LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 GCP_ROLES: dict[tuple[str, str], str] = {
     ("bucket", "read"): "roles/storage.objectViewer",
-    # no predefined role can create, overwrite and delete without also reading; scoped to the bucket
-    ("bucket", "write"): "roles/storage.objectUser",
+    ("bucket", "write"): "custom:objectWriter",
     ("queue", "send"): "roles/pubsub.publisher",
     ("topic", "publish"): "roles/pubsub.publisher",
     # Firestore has no per-database IAM resource: project binding with a condition on the database
     ("table", "read"): "roles/datastore.viewer",
-    ("table", "write"): "roles/datastore.user",
+    ("table", "write"): "custom:entityWriter",
+}
+# Write-only has no predefined role (storage.objectUser and datastore.user also read), so the program
+# defines these in the project. Overwriting an object needs storage.objects.delete as well as create
+# (cloud.google.com/storage/docs/access-control/iam-permissions); Firestore's set/create/delete need
+# datastore.entities.create/update/delete (cloud.google.com/firestore/docs/security/iam).
+GCP_CUSTOM_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "objectWriter": ("portside object writer: create, overwrite and delete objects, never read them",
+                     ("storage.objects.create", "storage.objects.delete")),
+    "entityWriter": ("portside entity writer: create, update and delete documents, never read them",
+                     ("datastore.entities.create", "datastore.entities.update", "datastore.entities.delete")),
 }
 GCP_INVOKER = "roles/run.invoker"
 GCP_EVENT_RECEIVER = "roles/eventarc.eventReceiver"

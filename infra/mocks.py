@@ -76,6 +76,12 @@ def _gcp(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out.update(url=f"gs://{phys}", id=phys)
     elif token == "gcp:firestore/database:Database":
         out.update(id=f"projects/{project}/databases/{phys}")
+    elif token == "gcp:projects/serviceIdentity:ServiceIdentity":
+        agent = inputs["service"].split(".")[0]
+        email = f"service-{PROJECT_NUMBER}@gcp-sa-{agent}.iam.gserviceaccount.com"
+        out.update(email=email, member=f"serviceAccount:{email}")
+    elif token == "gcp:projects/iAMCustomRole:IAMCustomRole":
+        out.update(name=f"projects/{project}/roles/{inputs['roleId']}", id=f"projects/{project}/roles/{inputs['roleId']}")
     return out
 
 

@@ -75,6 +75,8 @@ def gcp_names(app: App, names: Names) -> list[Named]:
             out.append(("gcp:subscription", names(t.source.name, fn.name)))
         elif isinstance(t, ScheduleTrigger):
             out.append(("gcp:scheduler", names(fn.name)))
+        elif isinstance(t, ObjectDeletedTrigger):  # a Cloud Storage notification pushed to the function
+            out += [("gcp:topic", names(t.source.name, fn.name)), ("gcp:subscription", names(t.source.name, fn.name))]
     return out
 
 

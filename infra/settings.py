@@ -18,6 +18,7 @@ from portside import project as projects
 from portside.errors import DeclarationError
 
 CLOUDS = ("aws", "gcp")
+AWS_ARCHITECTURES = ("arm64", "x86_64")
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)  # what CloudWatch Logs accepts
 
@@ -37,7 +38,10 @@ class Settings:
     firestore_location: str | None = None  # app:firestoreLocation (default: the region), e.g. nam5, eur3
     log_retention_days: int = 30
     public_api: bool = True
-    aws_layers: tuple[str, ...] = ()  # app:awsLayers: Lambda layer ARNs for third-party packages
+    aws_layers: tuple[str, ...] = ()  # app:awsLayers: extra Lambda layer ARNs on every function
+    aws_architecture: str = "arm64"  # app:awsArchitecture: arm64 or x86_64 (functions and the dependency layer)
+    api_rate_limit: float = 50.0  # app:apiRateLimit: requests/s per API stage (API Gateway's default is the account's)
+    api_burst_limit: int = 100  # app:apiBurstLimit
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -69,6 +73,15 @@ def read_settings() -> Settings:
     if not isinstance(layers, list) or not all(isinstance(x, str) and x.startswith("arn:") for x in layers):
         raise ConfigError("app:awsLayers must be a JSON list of Lambda layer ARNs, e.g. "
                           "pulumi config set app:awsLayers '[\"arn:aws:lambda:eu-west-1:123456789012:layer:pillow:1\"]'")
+    arch = app_cfg.get("awsArchitecture") or "arm64"
+    if arch not in AWS_ARCHITECTURES:
+        raise ConfigError(f"app:awsArchitecture is {arch!r}; Lambda runs {' or '.join(AWS_ARCHITECTURES)}. "
+                          "Set it with: pulumi config set app:awsArchitecture arm64")
+    rate, burst = app_cfg.get_float("apiRateLimit"), app_cfg.get_int("apiBurstLimit")
+    for key, value in (("apiRateLimit", rate), ("apiBurstLimit", burst)):
+        if value is not None and value <= 0:
+            raise ConfigError(f"app:{key} is {value}; it must be > 0 (requests per second for the rate, "
+                              f"requests for the burst). Set it with: pulumi config set app:{key} 100")
     retention = app_cfg.get_int("logRetentionDays") or 30
     if retention not in RETENTION_DAYS:
         raise ConfigError(f"app:logRetentionDays is {retention}; CloudWatch Logs accepts one of {RETENTION_DAYS}. "
@@ -79,7 +92,8 @@ def read_settings() -> Settings:
         prefix=app_cfg.get("prefix"), project=project, region=region or "us-central1",
         firestore_location=app_cfg.get("firestoreLocation"), log_retention_days=retention,
         public_api=app_cfg.get_bool("publicApi") is not False,
-        overrides=overrides, aws_layers=tuple(layers),
+        overrides=overrides, aws_layers=tuple(layers), aws_architecture=arch,
+        api_rate_limit=rate or Settings.api_rate_limit, api_burst_limit=burst or Settings.api_burst_limit,
     )
 
 

@@ -183,20 +183,34 @@ class TopicTrigger(Trigger):
         return all(attributes.get(k) in values for k, values in self.filter.items())
 
 
+ROUTE_AUTH = ("public", "iam")
+"""Who may call a route: anyone, or only callers that sign with a cloud identity allowed to invoke
+it (AWS: SigV4 and ``execute-api:Invoke``; GCP: an ID token of a principal holding ``run.invoker``)."""
+
+
 class HttpTrigger(Trigger):
-    __slots__ = ("method", "path")
+    __slots__ = ("method", "path", "auth")
     method: str
     path: str
+    auth: str
     kind: ClassVar[str] = "http"
     asynchronous: ClassVar[bool] = False
 
     def __init__(self, source: Resource, max_attempts: int = 5, backoff: Backoff = DEFAULT_BACKOFF, batch_size: int = 1,
-                 dead_letter: bool = True, method: str = "GET", path: str = "/") -> None:
+                 dead_letter: bool = True, method: str = "GET", path: str = "/", auth: str = "public") -> None:
         setfield(self, "method", method)
         setfield(self, "path", path)
+        setfield(self, "auth", auth)
         Trigger.__init__(self, source, max_attempts, backoff, batch_size, dead_letter)
         if not self.path.startswith("/"):
             raise DeclarationError(f"route path must start with '/', got {self.path!r}")
+        if self.auth not in ROUTE_AUTH:
+            raise DeclarationError(f"route {self.method} {self.path}: auth must be one of {ROUTE_AUTH}, "
+                                   f"got {self.auth!r}")
+
+    @property
+    def private(self) -> bool:
+        return self.auth != "public"
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """Path parameters if this route serves ``method path``, else None."""
@@ -328,7 +342,9 @@ class Api(Resource):
     kind = "api"
 
     def route(self, route: str, **options: Any) -> HttpTrigger:
-        """``api.route("POST /orders")``; ``{name}`` segments become path parameters."""
+        """``api.route("POST /orders")``; ``{name}`` segments become path parameters.
+
+        ``auth="iam"`` makes the route private: only signed callers allowed by the cloud's IAM reach it."""
         method, _, path = route.strip().partition(" ")
         method = method.upper()
         if method not in {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"} or not path:

@@ -41,6 +41,7 @@ class Code(Component):
 def build(ctx: Context, package: Package) -> dict[str, Any]:
     comps: dict[str, Any] = {}
     ctx.shared["components"] = comps
+    ctx.shared["account"] = aws.get_caller_identity_output().account_id
     for res in ctx.app.resources.values():
         comps[res.name] = COMPONENTS[res.kind](res, ctx)
     code = Code(package, ctx)

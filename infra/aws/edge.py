@@ -32,8 +32,11 @@ class Api(Component):
         integration = self.child(aws.apigatewayv2.Integration, f"{name}-integration", api_id=self.api.id,
                                  integration_type="AWS_PROXY", integration_uri=fc.function.arn,
                                  payload_format_version="2.0", timeout_milliseconds=min(30000, fc.decl.timeout * 1000))
+        # a private route takes only SigV4-signed calls from principals allowed execute-api:Invoke on it
+        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html)
         self.child(aws.apigatewayv2.Route, f"{name}-route", api_id=self.api.id, route_key=f"{t.method} {t.path}",
-                   target=pulumi.Output.concat("integrations/", integration.id))
+                   target=pulumi.Output.concat("integrations/", integration.id),
+                   authorization_type="AWS_IAM" if t.private else "NONE")
         # only this API, this method and path may invoke the function
         path = "/".join("*" if p.startswith("{") else p for p in t.path.split("/"))
         method = "*" if t.method == "ANY" else t.method
@@ -42,8 +45,12 @@ class Api(Component):
                    source_arn=pulumi.Output.concat(self.api.execution_arn, f"/*/{method}{path}"))
 
     def finish(self) -> None:
+        # without stage limits every route shares the account's regional quota, so one busy or abused
+        # route can starve every API in the account (docs: apigateway/latest/developerguide/http-api-throttling)
+        s = self.ctx.settings
         self.child(aws.apigatewayv2.Stage, f"{self.decl.name}-stage", api_id=self.api.id, name="$default",
-                   auto_deploy=True)
+                   auto_deploy=True, default_route_settings={"throttling_rate_limit": s.api_rate_limit,
+                                                             "throttling_burst_limit": s.api_burst_limit})
         self.done(url=self.api.api_endpoint, id=self.api.id)
 
 
@@ -65,8 +72,10 @@ class Schedule(Component):
         if fc.dlq is not None:
             statements.append({"Sid": "DeadLetter", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                                "Resource": fc.dlq.arn})
+        # only schedules of this account may assume the role (the confused-deputy guard the Scheduler guide's
+        # execution role shows: docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role)
         role = self.child(aws.iam.Role, f"{fn.name}-scheduler-role", name=self.ctx.names(fn.name, "sched"),
-                          assume_role_policy=assume("scheduler.amazonaws.com"))
+                          assume_role_policy=assume("scheduler.amazonaws.com", account=self.ctx.shared["account"]))
         policy = self.child(aws.iam.RolePolicy, f"{fn.name}-scheduler-policy", role=role.id,
                             policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}))
         sched = self.child(

@@ -20,9 +20,12 @@ RUNTIME = f"python{PYTHON}"
 ASYNC_MAX_AGE = 6 * 3600  # the Lambda maximum for asynchronous events
 
 
-def assume(service: str) -> str:
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+def assume(service: str, account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    """A trust policy for ``service``; with ``account``, only on behalf of that account (aws:SourceAccount)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 class Function(Component):
@@ -51,7 +54,7 @@ class Function(Component):
         self.policy_document = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": self.statements(inbox)})
         self.policy = self.child(aws.iam.RolePolicy, f"{fn.name}-policy", role=self.role.id, policy=self.policy_document)
         self.function = self.child(
-            aws.lambda_.Function, fn.name, name=physical, runtime=RUNTIME, architectures=["arm64"],
+            aws.lambda_.Function, fn.name, name=physical, runtime=RUNTIME, architectures=[ctx.settings.aws_architecture],
             handler=env.AWS_HANDLER, role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
             timeout=fn.timeout, memory_size=fn.memory, reserved_concurrent_executions=fn.concurrency,
             layers=list(ctx.settings.aws_layers) or None,

@@ -9,15 +9,20 @@ import pulumi_gcp as gcp
 
 from portside import deployment as env
 from portside.declarations import Function as FunctionDecl
-from portside.declarations import HttpTrigger, ObjectCreatedTrigger, ObjectDeletedTrigger
+from portside.declarations import HttpTrigger, ObjectCreatedTrigger
 from portside.infra.component import Component, Context
 from portside.infra.gcp.messaging import RETENTION
 from portside.infra.grants import GCP_DLQ_PUBLISH, GCP_EVENT_RECEIVER, GCP_INVOKER, GCP_ROLES
 from portside.infra.package import PYTHON
 
 RUNTIME = f"python{PYTHON.replace('.', '')}"
-STORAGE_EVENTS = {ObjectCreatedTrigger: "google.cloud.storage.object.v1.finalized",
-                  ObjectDeletedTrigger: "google.cloud.storage.object.v1.deleted"}
+# Object deletions do not come through Eventarc: its storage CloudEvent carries only the object
+# (StorageObjectData), not the ``overwrittenByGeneration`` that tells an overwrite's delete apart.
+# They come from a Cloud Storage Pub/Sub notification instead (infra/gcp/storage.py, Bucket.notify).
+STORAGE_EVENTS = {ObjectCreatedTrigger: "google.cloud.storage.object.v1.finalized"}
+# Cloud Run's "internal" ingress still admits Pub/Sub push, Eventarc and Cloud Scheduler of the same
+# project (cloud.google.com/run/docs/securing/ingress, cloud.google.com/functions/docs/networking/network-settings)
+INTERNAL_ONLY, ALLOW_ALL = "ALLOW_INTERNAL_ONLY", "ALLOW_ALL"
 
 
 class Function(Component):
@@ -52,6 +57,11 @@ class Function(Component):
         if event:
             grants.append(self.child(gcp.projects.IAMMember, f"{fn.name}-event-receiver", project=s.project,
                                      role=GCP_EVENT_RECEIVER, member=self.member))
+        # what Google's agents and the builder were granted has propagated; a storage trigger's events are
+        # published by the Cloud Storage agent, so its function also waits for that grant by name
+        waits = [ctx.shared["propagated"]]
+        if event and ctx.shared.get("storage_publisher") is not None:
+            waits.append(ctx.shared["storage_publisher"])
         targets = env.GCP_TARGETS
         self.function = self.child(
             gcp.cloudfunctionsv2.Function, fn.name, name=physical, project=s.project, location=s.region,
@@ -61,13 +71,16 @@ class Function(Component):
                           "source": {"storage_source": {"bucket": code.bucket, "object": code.object}}},
             service_config={"available_memory": f"{fn.memory}Mi", "timeout_seconds": fn.timeout,
                             "max_instance_count": fn.concurrency, "service_account_email": self.account.email,
-                            "environment_variables": variables, "ingress_settings": "ALLOW_ALL",
+                            "environment_variables": variables,
+                            "ingress_settings": ALLOW_ALL if isinstance(t, HttpTrigger) else INTERNAL_ONLY,
                             "all_traffic_on_latest_revision": True},
             event_trigger=self.storage_trigger() if event else None,
-            labels={"portside-function": fn.name}, depends_on=[*grants, *code.grants])
+            labels={"portside-function": fn.name}, depends_on=[*grants, *code.grants, *waits])
         self.invoker = None
         if isinstance(t, HttpTrigger):
-            if s.public_api:  # a public HTTP API: anyone may call it, as on API Gateway
+            # a private route has no allUsers binding: only principals holding run.invoker (project owners,
+            # or whom you grant it) can call it, with an ID token
+            if s.public_api and not t.private:  # a public HTTP API: anyone may call it, as on API Gateway
                 self.child(gcp.cloudrunv2.ServiceIamMember, f"{fn.name}-public", project=s.project, location=s.region,
                            name=self.function.name, role=GCP_INVOKER, member="allUsers")
         else:  # push, Eventarc and Scheduler call it with this account's OIDC token
@@ -87,6 +100,8 @@ class Function(Component):
         s, registry, out = self.ctx.settings, self.ctx.shared["components"], []
         for use in self.decl.uses:
             comp, role = registry[use.resource.name], GCP_ROLES[(use.resource.kind, use.access)]
+            if role.startswith("custom:"):
+                role = self.ctx.shared["custom_roles"][role.removeprefix("custom:")]
             rname = f"{self.decl.name}-{use.access}-{use.resource.name}"
             if use.resource.kind == "bucket":
                 out.append(self.child(gcp.storage.BucketIAMMember, rname, bucket=comp.bucket.name, role=role,

@@ -76,7 +76,8 @@ def test_functions_run_the_adapter_with_their_environment(built: Run, cloud: str
             assert gcf["buildConfig"]["runtime"] == "python312"
             assert gcf["buildConfig"]["source"]["storageSource"]["object"] == built.outputs["code"]
             targets = deployment.GCP_TARGETS
-            assert gcf["buildConfig"]["entryPoint"] == targets["event" if name in ("thumb", "purge") else "http"]
+            # deletions arrive by Pub/Sub push (a Cloud Storage notification), creations through Eventarc
+            assert gcf["buildConfig"]["entryPoint"] == targets["event" if name == "thumb" else "http"]
             assert env["GOOGLE_CLOUD_PROJECT"] == "demo-project"
             assert gcf["serviceConfig"]["timeoutSeconds"] == fn.timeout
     assert visible  # the loop ran
@@ -140,11 +141,17 @@ def test_gcp_wiring(gcp_run: Run) -> None:
     assert subs["outbox-retained"]["topic"] == topic_id["outbox"] and "pushConfig" not in subs["outbox-retained"]
     assert subs["jobs"]["retryPolicy"] == {"minimumBackoff": "5s", "maximumBackoff": "300s"}
     bucket = built.named("uploads", "gcp:storage/bucket:Bucket").outputs["name"]
-    for fn, event in (("thumb", "finalized"), ("purge", "deleted")):
-        trig = built.named(fn, "gcp:cloudfunctionsv2/function:Function").inputs["eventTrigger"]
-        assert trig["eventType"] == f"google.cloud.storage.object.v1.{event}"
-        assert trig["eventFilters"] == [{"attribute": "bucket", "value": bucket}]
-        assert trig["retryPolicy"] == "RETRY_POLICY_RETRY"
+    trig = built.named("thumb", "gcp:cloudfunctionsv2/function:Function").inputs["eventTrigger"]
+    assert trig["eventType"] == "google.cloud.storage.object.v1.finalized"
+    assert trig["eventFilters"] == [{"attribute": "bucket", "value": bucket}]
+    assert trig["retryPolicy"] == "RETRY_POLICY_RETRY"
+    # deletions: a Cloud Storage notification (it carries overwrittenByGeneration) pushed to the function
+    note = built.named("uploads-purge-notification", "gcp:storage/notification:Notification").inputs
+    assert note == {"bucket": bucket, "topic": topic_id["uploads-purge"], "eventTypes": ["OBJECT_DELETE"],
+                    "payloadFormat": "JSON_API_V1", "objectNamePrefix": "in/"}
+    assert subs["uploads-purge"]["topic"] == topic_id["uploads-purge"]
+    assert subs["uploads-purge"]["pushConfig"]["pushEndpoint"] == url["purge"]
+    assert "eventTrigger" not in built.named("purge", "gcp:cloudfunctionsv2/function:Function").inputs
     jobs = {j.name: j.inputs for j in built.of_type("gcp:cloudscheduler/job:Job")}
     assert jobs["report-job"]["schedule"] == "0 3 * * 1-5" and jobs["tick-job"]["schedule"] == "*/15 * * * *"
     assert jobs["report-job"]["httpTarget"]["uri"] == url["report"]
@@ -190,7 +197,7 @@ def test_gcp_dead_letter_on_every_asynchronous_path(gcp_run: Run) -> None:
                    for s in subs), "dead letters are retained by a subscription"
         url = built.named(name, "gcp:cloudfunctionsv2/function:Function").outputs["url"]
         pushed = [s for s in subs if s.inputs.get("pushConfig", {}).get("pushEndpoint") == url]
-        assert len(pushed) == (1 if t.kind in ("queue-message", "topic-event") else 0)
+        assert len(pushed) == (1 if t.kind in ("queue-message", "topic-event", "object-deleted") else 0)
         for sub in pushed:  # Pub/Sub moves the message after max_attempts; its agent may do so
             assert sub.inputs["deadLetterPolicy"] == {"deadLetterTopic": dlq_id, "maxDeliveryAttempts": t.max_attempts}
             roles = {(r.type.rsplit(":", 1)[1], r.inputs["role"]) for r in agent
