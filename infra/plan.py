@@ -5,7 +5,8 @@
     python -m portside.infra.plan --app handlers.app:app --stack prod --cloud aws
 
 Prints each component with its underlying resources (their names are the keys app:overrides
-takes) and every function's grants, so both clouds can be compared before having either account.
+takes) and, per function, who may call it, the packages it imports (packaged or not) and its
+grants, so both clouds can be compared before having either account.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from contextlib import redirect_stderr
 
 from portside import project
 from portside.app import App, load_app
+from portside.declarations import Function, HttpTrigger
 from portside.errors import DeclarationError
 from portside.infra.audit import grants
+from portside.infra.deps import Dependencies
 from portside.infra.mocks import run
 from portside.infra.settings import CLOUDS
 
@@ -50,11 +53,35 @@ def render(cloud: str, app_spec: str | None = None, stack: str | None = None, ap
         for i, (kind, name) in enumerate(comp.children):
             lines.append(f"  {'└─' if i == len(comp.children) - 1 else '├─'} {kind} {name}")
         if comp.kind == "Function":
+            lines += [f"  {line}" for line in function_notes(comp.decl, cloud, ctx.shared.get("deps"))]
             lines.append(f"  grants ({comp.decl.handler}, {comp.decl.trigger}):")
             lines += [f"    {g}" for g in grants(result, cloud, comp.name)]
     lines.append("outputs:")
     lines += list(_outputs(result.outputs, "  "))
     return "\n".join(lines)
+
+
+ACCESS = {"public": "public: anyone on the internet may call it",
+          "iam": {"aws": "private: IAM authorizer, SigV4-signed callers allowed execute-api:Invoke",
+                  "gcp": "private: no allUsers, callers holding run.invoker with an ID token"}}
+
+
+def function_notes(fn: Function, cloud: str, deps: Dependencies | None) -> list[str]:
+    """Who may call ``fn`` (HTTP routes) and the third-party packages it imports, packaged or not."""
+    out = []
+    if isinstance(fn.trigger, HttpTrigger):
+        access = ACCESS[fn.trigger.auth]
+        out.append(f"route {fn.trigger.method} {fn.trigger.path}: {access if isinstance(access, str) else access[cloud]}")
+    else:
+        out.append("ingress: " + ("internal only (Pub/Sub, Eventarc, Cloud Scheduler)" if cloud == "gcp"
+                                  else "invoked by its event source only"))
+    needed = (deps.needs.get(fn.name) if deps else ()) or ()
+    if not needed:
+        out.append("dependencies: none beyond portside")
+    else:
+        where = "in the dependency layer" if cloud == "aws" else "in requirements.txt, installed by Cloud Build"
+        out.append(f"dependencies: {', '.join(f'{d}=={deps.pins[d]}' for d in needed)} (packaged {where})")
+    return out
 
 
 def _outputs(value: object, indent: str):

@@ -16,7 +16,8 @@ from portside.errors import DeclarationError
 from portside.infra.checks import check
 from portside.infra.component import Context
 from portside.infra.naming import Names
-from portside.infra.package import build_package
+from portside.infra.deps import analyse
+from portside.infra.package import build_package, handler_packages
 from portside.infra.settings import Settings, check_cloud, name_prefix, read_settings
 
 
@@ -36,9 +37,12 @@ def build(app: App | None = None, settings: Settings | None = None, *,
     app = app or load_app(settings.app_spec)
     names = Names(name_prefix(app.name, settings), settings.cloud, settings.project)
     check(app, settings.cloud, names, pulumi.log.warn)  # before any resource is registered
-    package = build_package(app, settings.cloud, settings.app_spec)
+    local = frozenset(handler_packages(app, settings.app_spec))
+    deps = analyse(app, settings.app_spec, local, settings.aws_architecture if settings.cloud == "aws" else "x86_64")
+    package = build_package(app, settings.cloud, settings.app_spec, deps)
     ctx = Context(app=app, cloud=settings.cloud, names=names, settings=settings,
                   overrides={**settings.overrides, **(overrides or {})}, transforms=list(transforms or []))
+    ctx.shared["deps"] = deps
     if on_context is not None:
         on_context(ctx)
     if settings.cloud == "aws":

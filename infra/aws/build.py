@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pulumi_aws as aws
 
 from portside.infra.aws.edge import Api, Schedule
@@ -11,13 +12,16 @@ from portside.infra.aws.function import Function
 from portside.infra.aws.messaging import Queue, Topic
 from portside.infra.aws.storage import Bucket, Table
 from portside.infra.component import Component, Context
+from portside.infra.deps import PYTHON
+from portside.infra.layer import build_layer
 from portside.infra.package import Package
 
 COMPONENTS = {"bucket": Bucket, "table": Table, "queue": Queue, "topic": Topic, "api": Api, "schedule": Schedule}
 
 
 class Code(Component):
-    """The function archive, uploaded once under its content-hash name to a private artifacts bucket."""
+    """The function archive, uploaded once under its content-hash name to a private artifacts bucket,
+    and the layer of the app's third-party packages, if any function imports one (infra/layer.py)."""
 
     kind = "Code"
 
@@ -33,9 +37,19 @@ class Code(Component):
         self.object = self.child(aws.s3.BucketObjectv2, "code-archive", bucket=self.bucket_resource.id,
                                  key=package.name, source=package.archive())
         self.bucket, self.key = self.bucket_resource.id, self.object.key
+        self.layer: aws.lambda_.LayerVersion | None = None
+        deps, arch = ctx.shared.get("deps"), ctx.settings.aws_architecture
+        if deps is not None and any(deps.needs.values()):
+            built = build_layer(deps.pins, arch)
+            zipped = self.child(aws.s3.BucketObjectv2, "deps-archive", bucket=self.bucket_resource.id, key=built.name,
+                                source=pulumi.FileAsset(str(built.zip)))
+            self.layer = self.child(aws.lambda_.LayerVersion, "deps", layer_name=ctx.names("deps"),
+                                    s3_bucket=self.bucket_resource.id, s3_key=zipped.key,
+                                    compatible_runtimes=[f"python{PYTHON}"], compatible_architectures=[arch],
+                                    description=", ".join(deps.lines())[:256])
 
     def finish(self) -> None:
-        self.done(bucket=self.bucket, key=self.key)
+        self.done(bucket=self.bucket, key=self.key, layer=self.layer.arn if self.layer is not None else None)
 
 
 def build(ctx: Context, package: Package) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class Function(Component):
             aws.lambda_.Function, fn.name, name=physical, runtime=RUNTIME, architectures=[ctx.settings.aws_architecture],
             handler=env.AWS_HANDLER, role=self.role.arn, s3_bucket=code.bucket, s3_key=code.key,
             timeout=fn.timeout, memory_size=fn.memory, reserved_concurrent_executions=fn.concurrency,
-            layers=list(ctx.settings.aws_layers) or None,
+            layers=self.layers(code) or None,
             environment={"variables": variables},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             tags={"portside:function": fn.name}, depends_on=[self.policy, self.log_group])
@@ -73,6 +73,12 @@ class Function(Component):
             self.child(aws.lambda_.FunctionEventInvokeConfig, f"{fn.name}-async", function_name=self.function.name,
                        maximum_retry_attempts=fn.trigger.max_attempts - 1, maximum_event_age_in_seconds=ASYNC_MAX_AGE,
                        destination_config={"on_failure": {"destination": self.dlq.arn}} if self.dlq else None)
+
+    def layers(self, code: Any) -> list[Any]:
+        """The app's dependency layer if this function imports any of its packages, then app:awsLayers."""
+        deps = self.ctx.shared.get("deps")
+        own = [code.layer.arn] if code.layer is not None and deps is not None and deps.needs.get(self.decl.name) else []
+        return [*own, *self.ctx.settings.aws_layers]
 
     def statements(self, inbox: QueuePair | None) -> list[dict[str, Any]]:
         """Exact actions on exact ARNs: the declared uses, the trigger's needs, its own logs."""
