@@ -246,18 +246,34 @@ class FirestoreTable:
             raise ValueError(f"table {self.resource.name!r} needs key fields {list(self.fields)}, missing {missing}")
         return self._col.document("#".join(doc_id(key[f]) for f in self.fields))
 
+    def _stored(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Firestore TTL deletes only documents whose TTL field holds a timestamp (a number is ignored:
+        cloud.google.com/firestore/docs/ttl), so the table's ``ttl`` field, epoch seconds as on DynamoDB,
+        is stored as one; ``_read`` turns it back into the number the handler wrote."""
+        ttl, value = self.resource.ttl, item.get(self.resource.ttl or "")
+        if ttl and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {**item, ttl: datetime.fromtimestamp(value, timezone.utc)}
+        return item
+
+    def _read(self, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+        ttl = self.resource.ttl
+        if doc is not None and ttl and isinstance(doc.get(ttl), datetime):
+            seconds = doc[ttl].timestamp()
+            doc = {**doc, ttl: int(seconds) if seconds.is_integer() else seconds}
+        return plain(doc)
+
     def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         snap = self._doc(key).get()
-        return plain(snap.to_dict()) if snap.exists else None
+        return self._read(snap.to_dict()) if snap.exists else None
 
     def put(self, item: dict[str, Any]) -> None:
-        self._doc(item).set(_checked(item, self.resource.name))
+        self._doc(item).set(self._stored(_checked(item, self.resource.name)))
 
     def put_if_absent(self, item: dict[str, Any]) -> bool:
         from google.api_core.exceptions import AlreadyExists
 
         try:
-            self._doc(item).create(_checked(item, self.resource.name))
+            self._doc(item).create(self._stored(_checked(item, self.resource.name)))
         except AlreadyExists:
             return False
         return True
@@ -267,7 +283,7 @@ class FirestoreTable:
         from google.cloud.firestore_v1.field_path import FieldPath
 
         doc = self._doc(key)
-        fields = {k: v for k, v in _checked(changes, self.resource.name).items() if k not in self.fields}
+        fields = {k: v for k, v in self._stored(_checked(changes, self.resource.name)).items() if k not in self.fields}
         try:
             if fields:
                 # each name is one field, even with dots in it (update() would read "a.b" as a path)
@@ -276,7 +292,7 @@ class FirestoreTable:
                 raise GNotFound("no document")
         except GNotFound:
             raise NotFound(f"table {self.resource.name!r} has no item {dict(key)!r}") from None
-        return plain(doc.get().to_dict())
+        return self._read(doc.get().to_dict())
 
     def delete(self, key: dict[str, Any]) -> None:
         self._doc(key).delete()
@@ -290,14 +306,14 @@ class FirestoreTable:
         t = self.resource
         q = self._col.where(filter=FieldFilter(t.key, "==", partition))
         if t.sort_key is None:
-            return [plain(s.to_dict()) for s in (q.limit(limit) if limit else q).stream()]
+            return [self._read(s.to_dict()) for s in (q.limit(limit) if limit else q).stream()]
         try:
             ordered = q.order_by(t.sort_key)
-            return [plain(s.to_dict()) for s in (ordered.limit(limit) if limit else ordered).stream()]
+            return [self._read(s.to_dict()) for s in (ordered.limit(limit) if limit else ordered).stream()]
         except FailedPrecondition as e:
             log.warning("table %r: no composite index for (%s ==, %s asc); sorting in the function: %s",
                         t.name, t.key, t.sort_key, e)
-            items = [plain(s.to_dict()) for s in q.stream()]
+            items = [self._read(s.to_dict()) for s in q.stream()]
             items.sort(key=lambda i: (i.get(t.sort_key) is None, i.get(t.sort_key)))
             return items[:limit] if limit else items
 
