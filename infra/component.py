@@ -46,6 +46,8 @@ class Context:
     transforms: list[Any] = field(default_factory=list)
     shared: dict[str, Any] = field(default_factory=dict)  # e.g. the components by logical name
     tree: list[Component] = field(default_factory=list)  # every component, in creation order
+    dependencies: dict[str, list[str]] = field(default_factory=dict)  # resource -> what it explicitly waits for
+    resource_names: dict[int, str] = field(default_factory=dict)  # id(resource) -> its name
 
     def unused_overrides(self) -> list[str]:
         return sorted(set(self.overrides) - self.used)
@@ -72,10 +74,13 @@ class Component(pulumi.ComponentResource):
         provider = cls.__module__.split(".")[0].removeprefix("pulumi_")
         self.children.append((f"{provider}.{cls.__module__.split('.')[1]}.{cls.__name__}", rname))
         try:
-            return cls(rname, opts=opts, **args)
+            made = cls(rname, opts=opts, **args)
         except TypeError as e:
             raise DeclarationError(f"resource {rname!r} ({cls.__module__}.{cls.__name__}): bad argument, "
                                    f"check app:overrides[{rname!r}]: {e}") from None
+        self.ctx.resource_names[id(made)] = rname
+        self.ctx.dependencies[rname] = [self.ctx.resource_names.get(id(d), "?") for d in opts.depends_on or []]
+        return made
 
     def done(self, **outputs: Any) -> None:
         self.outputs = outputs

@@ -41,6 +41,8 @@ def _aws(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     elif service == "lambda" and token.endswith(":Function"):
         arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{phys}"
         out.update(arn=arn, invokeArn=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations")
+    elif service == "lambda" and token.endswith(":LayerVersion"):
+        out.update(arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{inputs['layerName']}:1")
     elif service == "cloudwatch":
         out.update(arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{phys}")
     elif service == "iam" and token.endswith(":Role"):
@@ -90,16 +92,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.resources: list[Recorded] = []
+        self.log: list[str] = []  # "resource <name>" and "call <token>", in the order the engine saw them
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         fill = _aws if args.typ.startswith("aws:") else _gcp if args.typ.startswith("gcp:") else (lambda *a: {})
         outputs = {**args.inputs, **fill(args.typ, args.name, args.inputs)}
         rid = str(outputs.get("id") or f"{args.name}-id")
+        self.log.append(f"resource {args.name}")
         self.resources.append(Recorded(f"urn:pulumi:{args.typ}::{args.name}", args.typ, args.name,
                                        dict(args.inputs), outputs, list(getattr(args, "transforms", None) or [])))
         return rid, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.log.append(f"call {args.token}")
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": PROJECT, "name": PROJECT}, []
         if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
@@ -117,6 +122,19 @@ class Run:
     resources: list[Recorded]
     outputs: dict[str, Any] = field(default_factory=dict)
     context: Any = None  # the program's Context: its .tree lists every component and its children
+    log: list[str] = field(default_factory=list)  # what the engine saw, in order (RecordingMocks.log)
+
+    def depends_on(self, name: str) -> set[str]:
+        """The resources ``name`` waits for, explicitly and transitively (depends_on, not inputs)."""
+        direct = self.context.dependencies if self.context is not None else {}
+        seen: set[str] = set()
+        todo = list(direct.get(name, []))
+        while todo:
+            dep = todo.pop()
+            if dep not in seen:
+                seen.add(dep)
+                todo += direct.get(dep, [])
+        return seen
 
     def of_type(self, token: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == token]
@@ -150,4 +168,4 @@ def run(cloud: str, app: Any = None, config: dict[str, str] | None = None, stack
         return pulumi.Output.from_input(outs).apply(lambda v: result.__setitem__("resolved", v))
 
     program()
-    return Run(mocks.resources, result.get("resolved", {}), result.get("context"))
+    return Run(mocks.resources, result.get("resolved", {}), result.get("context"), mocks.log)
