@@ -15,8 +15,8 @@ from portside.app import App, load_app
 from portside.errors import DeclarationError
 from portside.infra.checks import check
 from portside.infra.component import Context
-from portside.infra.naming import Names
 from portside.infra.deps import analyse
+from portside.infra.naming import Names
 from portside.infra.package import build_package, handler_packages
 from portside.infra.settings import Settings, check_cloud, name_prefix, read_settings
 

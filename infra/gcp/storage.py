@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
 import pulumi_gcp as gcp
 
 from portside.declarations import Bucket as BucketDecl

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from portside import App, DeclarationError, load_app
+from portside import DeclarationError, load_app
 from portside.infra.mocks import ACCOUNT, PROJECT, PROJECT_NUMBER, Run, run
 from portside.infra.package import build_package
 
