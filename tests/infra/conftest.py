@@ -32,6 +32,18 @@ def built_on(cloud: str) -> Run:
     return _cache[cloud]
 
 
+_reference: dict[str, Run] = {}
+
+
+def reference_on(cloud: str) -> Run:
+    """The project's reference app (handlers/app.py) on ``cloud``, built once per session."""
+    from portside import load_app
+
+    if cloud not in _reference:
+        _reference[cloud] = run(cloud, load_app("handlers.app:app"))
+    return _reference[cloud]
+
+
 @pytest.fixture
 def built(cloud: str) -> Run:
     return built_on(cloud)

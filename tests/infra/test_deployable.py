@@ -17,15 +17,10 @@ import pytest
 from portside import DeclarationError, load_app
 from portside.infra.mocks import ACCOUNT, PROJECT, PROJECT_NUMBER, Run, run
 from portside.infra.package import build_package
+from tests.infra.conftest import reference_on
 
 REFERENCE = "handlers.app:app"
-_runs: dict[str, Run] = {}
-
-
-def reference(cloud: str) -> Run:
-    if cloud not in _runs:
-        _runs[cloud] = run(cloud, load_app(REFERENCE))
-    return _runs[cloud]
+reference = reference_on
 
 
 def gcf(r: Run, fn: str) -> dict:

@@ -19,7 +19,8 @@ import pytest
 
 from portside import load_app
 from portside.infra.deps import analyse
-from portside.infra.mocks import Run, run
+from portside.infra.mocks import Run
+from tests.infra.conftest import reference_on
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "handlers.app:app"
@@ -27,13 +28,7 @@ _spec = importlib.util.spec_from_file_location("portside_rules", ROOT / "policy"
 rules = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rules)
 
-_runs: dict[str, Run] = {}
-
-
-def reference(cloud: str) -> Run:
-    if cloud not in _runs:
-        _runs[cloud] = run(cloud, load_app(REFERENCE))
-    return _runs[cloud]
+reference = reference_on
 
 
 def declared() -> tuple[set[str], dict[str, tuple[str, ...]]]:
