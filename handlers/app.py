@@ -37,7 +37,8 @@ images = app.table("images")  # key: the upload's object key
 
 app.function("handlers.thumbnails:make_thumbnail", trigger=uploads.on_created(max_attempts=3),
              uses=[uploads.reader, thumbnails.writer, images.writer], memory=1024, timeout=60)
-app.function("handlers.thumbnails:remove_thumbnail", trigger=uploads.on_deleted(max_attempts=3),
+# 5: on GCP deletions arrive by Pub/Sub push, whose dead-letter policy needs 5-100 attempts
+app.function("handlers.thumbnails:remove_thumbnail", trigger=uploads.on_deleted(max_attempts=5),
              uses=[images.read_write, thumbnails.writer])
 
 # -- 2. Async API: POST /contact answers 202 at once; a worker stores the submission --
