@@ -126,20 +126,26 @@ def imports_in(path: Path, module: str) -> list[tuple[int, str]]:
     return out
 
 
-def module_path(module: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+def module_path(module: str, roots: dict[str, Path | None]) -> Path | None:
+    """The file of an app module, found under its package's folder without importing anything."""
+    top, *rest = module.split(".")
+    if top not in roots:
+        roots[top] = package_dir(top)
+    base = roots[top]
+    if base is None:
         return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin)
+    path = base.joinpath(*rest)
+    for candidate in (path.with_suffix(".py"), path / "__init__.py") if rest else (base / "__init__.py",):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def third_party_imports(module: str, local: frozenset[str]) -> list[Import]:
     """Imports outside the standard library, portside and the app's own packages (``local``), in
     ``module`` and in the app modules it imports, transitively."""
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    roots: dict[str, Path | None] = {}
     seen: set[str] = set()
     todo, out = [module], []
     while todo:
@@ -147,7 +153,7 @@ def third_party_imports(module: str, local: frozenset[str]) -> list[Import]:
         if name in seen:
             continue
         seen.add(name)
-        path = module_path(name)
+        path = module_path(name, roots)
         if path is None:
             continue
         for line, imported in imports_in(path, name):

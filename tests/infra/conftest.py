@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portside.infra.mocks import Run, run
+from tests.aws.conftest import moto_url  # noqa: F401 - the moto server fixture, for the archive that runs
 from tests.infra.apps import full_app
 
 CLOUDS = ("aws", "gcp")

@@ -14,10 +14,7 @@ import io
 import json
 import os
 import subprocess
-import time
-import urllib.request
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +27,9 @@ from portside.infra.bytecode import interpreter
 from portside.infra.deps import PYTHON, analyse, pin, target_environment
 from portside.infra.layer import build_layer, cache_dir
 from portside.infra.package import build_package
+from tests.aws.conftest import REGION, aws_environ, lambda_sqs_event, receive_all
 
 REFERENCE = "handlers.app:app"
-REGION = "eu-west-1"
 PYTHON312 = interpreter(PYTHON)
 needs_python312 = pytest.mark.skipif(PYTHON312 is None, reason="no Python 3.12 (Lambda's runtime) on this machine")
 
@@ -45,33 +42,8 @@ print(json.dumps({"result": portside.aws.handler(json.load(sys.stdin), None),
 """
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        server.stop()
-
-
 def aws_environment(url: str) -> dict[str, str]:
-    return {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    return {**aws_environ(url), "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
 
 def lambda_runtime_boto3() -> Path:
@@ -109,12 +81,11 @@ def png(size: tuple[int, int]) -> bytes:
 
 
 @needs_python312
-def test_the_thumbnail_function_runs_from_the_built_archive_and_layer(moto: str, tmp_path: Path,
+def test_the_thumbnail_function_runs_from_the_built_archive_and_layer(moto_url: str, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
 
-    from tests.aws.conftest import lambda_sqs_event, receive_all
-
+    moto = moto_url
     for key, value in aws_environment(moto).items():
         monkeypatch.setenv(key, value)
     s3, sqs, ddb = (boto3.client(s, region_name=REGION) for s in ("s3", "sqs", "dynamodb"))
