@@ -4,7 +4,8 @@
 fetches the wheels built for the functions' architecture and Python, whatever this machine is,
 into ``python/`` (what Lambda puts on ``sys.path`` from a layer, /opt/python:
 docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html). Lambda's python3.12 runs on Amazon
-Linux 2023 (glibc 2.34), so wheels for manylinux2014 up to manylinux_2_34 fit: Pillow 11 and later
+Linux 2023, whose glibc is 2.34 (binaries needing GLIBC_2.38 fail there: aws-lambda-rust-runtime
+#932), so wheels for manylinux2014 up to manylinux_2_34 fit: Pillow 11 and later
 publish manylinux_2_27/2_28 wheels only, which ``--platform manylinux2014_<arch>`` alone refuses.
 
 The layer is cached under the project's build/deps by a hash of (architecture, Python, pins): an
