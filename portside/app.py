@@ -1,13 +1,15 @@
 """The application: the registry of declarations that infra, the local runtime and the fake cloud read.
 
-    app = App("shop")
+    app = App("shop")                       # targets aws and gcp; App("shop", clouds="aws") one
     uploads = app.bucket("uploads")
     thumbnails = app.bucket("thumbnails")
-    app.function("handlers.thumbnails:make_thumbnail",
-                 trigger=uploads.on_created(suffix=".png"), uses=[thumbnails.writer])
+    make_thumbnail = app.function("shop.thumbnails:make_thumbnail",
+                                  trigger=uploads.on_created(suffix=".png"), uses=[thumbnails.writer])
 
 Handlers are named by import path, never by closure, so declaring an app imports no
-handler code and a deployed function imports only its own module.
+handler code and a deployed function imports only its own module. Each declaration is checked
+as it is made against the clouds the app targets (``portside.checks``): what a cloud would
+refuse fails here, with the message ``python -m portside.infra.plan`` gives.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from portside import checks
+from portside.capabilities import clouds_of
 from portside.declarations import (
     Api,
     Function,
@@ -39,10 +43,18 @@ _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class App:
-    """Every resource and function of one application, checked as it is declared."""
+    """Every resource and function of one application, checked as it is declared.
 
-    def __init__(self, name: str) -> None:
+    ``clouds`` names the clouds the app targets ("aws", "gcp", both by default, or none for an
+    app that only runs locally): declarations and port calls are held to their limits.
+    """
+
+    def __init__(self, name: str, *, clouds: str | Iterable[str] | None = None) -> None:
         self.name = check_name("app", name)
+        try:
+            self.clouds: tuple[str, ...] = tuple(c.name for c in clouds_of(clouds))
+        except ValueError as e:
+            raise DeclarationError(f"app {name!r}: {e}") from None
         self.resources: dict[str, Resource] = {}
         self.functions: dict[str, Function] = {}
 
@@ -55,6 +67,7 @@ class App:
             )
         if resource.app is not None and resource.app is not self:
             raise DeclarationError(f"{resource!r} already belongs to app {resource.app.name!r}")
+        checks.declared(self, resource)
         resource.app = self
         self.resources[resource.name] = resource
         return resource
@@ -81,7 +94,8 @@ class App:
     def function(self, handler: str, *, trigger: Trigger, uses: Iterable[Use | Iterable[Use]] = (),
                  name: str | None = None, timeout: int = 30, memory: int = 256,
                  concurrency: int | None = None) -> Function:
-        """Bind the handler at ``handler`` ("module:function") to ``trigger``."""
+        """Bind the handler at ``handler`` ("module:function") to ``trigger``; the returned
+        ``Function`` is the handle tests pass to the test client (``cloud.invocations(fn)``)."""
         if not isinstance(handler, str) or not _TARGET.match(handler):
             raise DeclarationError(f"handler must be 'package.module:function', got {handler!r}")
         fname = name or handler.rpartition(":")[2].replace("_", "-")
@@ -121,6 +135,7 @@ class App:
                         (t.method, t.path) == (trigger.method, trigger.path):
                     raise DeclarationError(f"route {t.method} {t.path} is already served by {other.name!r}")
         fn = Function(fname, handler, trigger, tuple(dict.fromkeys(flat)), timeout, memory, concurrency)
+        checks.declared(self, fn)
         self.functions[fname] = fn
         return fn
 

@@ -27,6 +27,10 @@ class DeclarationError(PortsideError, ValueError):
     """The app declaration is wrong: raised where the declaration is made."""
 
 
+class CloudLimitError(DeclarationError):
+    """The app declares something a cloud it targets cannot do (docs/architecture.md, "Capabilities")."""
+
+
 class PermissionDenied(PermanentError):
     """A handler used a resource, or an access, that it did not declare in ``uses``."""
 
@@ -42,8 +46,18 @@ class InProgress(PortsideError):
     """Another delivery of the same idempotency key is running: retry later."""
 
 
-class PayloadTooLarge(PermanentError):
-    """A message above the smallest limit every cloud accepts (docs/architecture.md, "Delivery")."""
+class InvalidRequest(PermanentError, ValueError, TypeError):
+    """A port call a targeted cloud would refuse: a bad object key or table key, too many message
+    attributes, a delay a FIFO queue cannot take (docs/architecture.md, "Capabilities").
+
+    Every target raises it from the same check with the same message, before any cloud is called;
+    retrying sends the same request, so it is permanent. It is a ValueError and a TypeError, as
+    the clouds' own libraries raise either for a bad argument.
+    """
+
+
+class PayloadTooLarge(InvalidRequest):
+    """A message or item above the limit of a cloud the app targets (docs/architecture.md, "Capabilities")."""
 
 
 class NoInvocation(PortsideError, RuntimeError):

@@ -8,10 +8,10 @@ encoded (bytes) and attributes already carry trace context. One contract suite
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
+from portside.contract import checked, item_json
 from portside.declarations import Bucket, Queue, Resource, Table, Topic
 
 TYPE_CHECKING = False
@@ -24,6 +24,8 @@ else:
 
     def runtime_checkable(cls: type) -> type:
         return cls
+
+__all__ = ["BucketPort", "PortCache", "QueuePort", "TablePort", "Target", "TopicPort", "item_json"]
 
 
 class BucketPort(Protocol):
@@ -73,16 +75,6 @@ class TablePort(Protocol):
     def query(self, partition: Any, limit: int | None) -> list[dict[str, Any]]: ...
 
 
-def item_json(item: Mapping[str, Any], table: str) -> str:
-    """A table item as compact JSON text, refusing what no cloud's table stores (sets, bytes,
-    NaN, objects) with an error naming the table: every target's table port checks through here."""
-    try:
-        return json.dumps(item, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
-                        f"list, dict): {e}") from None
-
-
 Port = BucketPort | QueuePort | TopicPort | TablePort
 
 
@@ -113,7 +105,8 @@ class PortCache:
     """Base of every target: one port per resource, made on a handler's first use of it and
     reused after, since a cloud client costs tens of milliseconds to create and a warm function
     serves many invocations. A target lists its port classes in ``port_types`` (each called
-    with the target and the resource) or overrides ``make_port``."""
+    with the target and the resource) or overrides ``make_port``; ``port`` returns it behind
+    the contract checks (``portside.contract``), the same on every target."""
 
     port_types: ClassVar[Mapping[type[Resource], Callable[[Any, Resource], Any]]] = {}
 
@@ -133,7 +126,7 @@ class PortCache:
     def port(self, resource: Resource) -> Port:
         port = self._ports.get(resource.name)
         if port is None:
-            port = self._ports[resource.name] = self.make_port(resource)
+            port = self._ports[resource.name] = checked(resource, self.make_port(resource))
         return port
 
     def make_port(self, resource: Resource) -> Any:

@@ -176,11 +176,7 @@ class PubSubChannel:
         return publish(self.path, body, attributes, ordering_key)
 
     def send(self, body: bytes, attributes: dict[str, str], delay: int = 0, ordering_key: str | None = None) -> str:
-        if delay:
-            # Pub/Sub has no per-message delay: clamped, with a warning that says so
-            log.warning("queue %r: Pub/Sub has no delivery delay; delay=%ss is ignored and the message sent now",
-                        self.logical, delay)
-            attributes = {**attributes, "portside-delay": str(delay)}
+        """Pub/Sub has no per-message delay: the message goes now (``portside.contract`` warns)."""
         return publish(self.path, body, attributes, ordering_key)
 
 
@@ -195,10 +191,24 @@ def firestore_client(project: str | None, database: str) -> Any:
     return _client(("firestore", project or "", database), make)
 
 
+DOC_ID_BYTES = 1500  # Firestore document ids (cloud.google.com/firestore/quotas)
+
+
 def doc_id(value: Any) -> str:
     """A key value -> a valid document id ('/' escaped; '.', '..' and '__x__' avoided)."""
     text = quote(value if isinstance(value, str) else json.dumps(value), safe="")
     return f"~{text}" if text in (".", "..") or text.startswith("__") else text
+
+
+def document_id(values: list[Any]) -> str:
+    """The document id of a key (``pk`` or ``pk#sk``); a key whose escaped form is over Firestore's
+    1500 bytes is named by its SHA-256 instead (queries filter on the key fields, not the id)."""
+    text = "#".join(doc_id(v) for v in values)
+    if len(text) <= DOC_ID_BYTES:
+        return text
+    import hashlib
+
+    return "~sha256~" + hashlib.sha256(json.dumps(values).encode()).hexdigest()
 
 
 def plain(value: Any) -> Any:
@@ -244,7 +254,7 @@ class FirestoreTable:
         missing = [f for f in self.fields if f not in key]
         if missing:
             raise ValueError(f"table {self.resource.name!r} needs key fields {list(self.fields)}, missing {missing}")
-        return self._col.document("#".join(doc_id(key[f]) for f in self.fields))
+        return self._col.document(document_id([key[f] for f in self.fields]))
 
     def _stored(self, item: dict[str, Any]) -> dict[str, Any]:
         """Firestore TTL deletes only documents whose TTL field holds a timestamp (a number is ignored:
@@ -314,7 +324,7 @@ class FirestoreTable:
             log.warning("table %r: no composite index for (%s ==, %s asc); sorting in the function: %s",
                         t.name, t.key, t.sort_key, e)
             items = [self._read(s.to_dict()) for s in q.stream()]
-            items.sort(key=lambda i: (i.get(t.sort_key) is None, i.get(t.sort_key)))
+            items.sort(key=lambda i: i[t.sort_key])  # string keys: code point order, as Firestore sorts
             return items[:limit] if limit else items
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from portside import App, HttpError, HttpRequest, Message, ObjectCreated, PermanentError, Tick
 
-app = App("awstest")
+app = App("awstest", clouds="aws")  # max_attempts=3 below is outside Pub/Sub's 5-100: an AWS-only app
 uploads = app.bucket("uploads")
 thumbs = app.bucket("thumbs")
 jobs = app.queue("jobs")

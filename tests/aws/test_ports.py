@@ -143,7 +143,7 @@ def test_queue_found_by_arn_alone() -> None:
 
 def test_fifo_queue_gets_the_ordering_key_as_group() -> None:
     url, arn = make_queue("ledger.fifo", FifoQueue="true")
-    q = target(ledger=url).port(Queue("ledger"))
+    q = target(ledger=url).port(Queue("ledger", fifo=True))
     q.send(b"1", {}, ordering_key="account-7")
     q.send(b"2", {}, ordering_key="account-7")
     with pytest.raises(ValueError, match="no per-message delay"):
@@ -158,7 +158,7 @@ def test_fifo_queue_gets_the_ordering_key_as_group() -> None:
 def test_more_than_ten_attributes_is_a_clear_error() -> None:
     url, _ = make_queue("many")
     q = target(jobs=url).port(Queue("jobs"))
-    with pytest.raises(ValueError, match="at most 10 message attributes"):
+    with pytest.raises(ValueError, match="11 message attributes are over the limit of 10 on aws"):
         q.send(b"x", {f"a{i}": "v" for i in range(11)})
 
 
@@ -174,7 +174,7 @@ def test_table_put_if_absent_refuses_the_second_write() -> None:
 
 def test_table_items_are_plain_json_never_decimal_or_descriptors() -> None:
     make_table("shop-orders")
-    table = target(orders="shop-orders").port(Table("orders"))
+    table = target(orders="shop-orders").port(Table("orders")).raw  # the port itself: the int is AWS-only
     item = {"id": "o-1", "qty": 3, "price": 9.99, "big": 12345678901234567890, "paid": True, "note": None,
             "lines": [{"sku": "a", "n": 1}, "x", 2.5], "meta": {"tags": ["a", "b"], "nested": {"k": -1}}}
     table.put(item)

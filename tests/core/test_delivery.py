@@ -16,7 +16,7 @@ from portside.delivery import (
     to_response,
 )
 
-app = App("delivery-test")
+app = App("delivery-test", clouds="aws")  # max_attempts=3 below is outside Pub/Sub's 5-100
 jobs = app.queue("jobs")
 web = app.api("web")
 quiet = app.queue("quiet")

@@ -26,7 +26,7 @@ def test_one_port_per_resource_made_on_first_use() -> None:
     uploads, thumbs = app.bucket("uploads"), app.bucket("thumbs")
     target = Target()
     first = target.port(uploads)
-    assert isinstance(first, Made) and first.target is target and first.resource is uploads
+    assert isinstance(first.raw, Made) and first.raw.target is target and first.raw.resource is uploads
     assert target.port(uploads) is first  # reused: clients are costly
     assert target.port(thumbs) is not first
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from portside import App, Backoff, Event, Message, ObjectCreated, PermanentError, Tick, idempotent
 
-app = App("sample")
+app = App("sample", clouds="aws")  # max_attempts=3 on "work" is outside Pub/Sub's 5-100
 inbox = app.bucket("inbox")
 outbox = app.bucket("outbox")
 work = app.queue("work")

@@ -27,7 +27,7 @@ from portside import (
     idempotent,
 )
 
-app = App("local-e2e")
+app = App("local-e2e", clouds="aws")  # max_attempts=2 below is outside Pub/Sub's 5-100
 api = app.api("public")
 notes_q = app.queue("note-jobs")
 notes = app.table("notes")
