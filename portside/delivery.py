@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from portside.declarations import Function
 from portside.errors import PermanentError, PermissionDenied, UnsupportedEvent
@@ -22,7 +22,9 @@ from portside.telemetry import Logger, incoming, record_error, span, success_lin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 log = Logger("portside")
 INFO, WARNING, ERROR = 20, 30, 40  # logging's levels, without importing logging
@@ -133,6 +135,32 @@ def decide(function: Function, outcome: Outcome) -> Decision:
                   function.name, outcome.event.id, extra={"outcome": "dropped"})
         return Decision(Action.DROP)
     return Decision(Action.RETRY, trigger.backoff.delay(outcome.attempt))
+
+
+def settle_batch(items: Iterable[T], run: Callable[[T], bool], *, group: Callable[[T], Hashable | None] | None = None,
+                 ordered: bool = False) -> tuple[list[T], list[T]]:
+    """Run a batch one item at a time, in order; returns ``(failed, held)`` to redeliver.
+
+    ``run(item)`` delivers one item and acts on ``decide`` (ack, dead-letter, drop), returning
+    False when the item must come again. A failure never takes its neighbours down, except where
+    order is the contract: after an item that must come again, the later items of its FIFO group
+    (``group(item)``), or with ``ordered`` (a stream shard) every later item, are held back unrun,
+    so none overtakes it: the rule of SQS FIFO event sources (Powertools' SqsFifoPartialProcessor
+    with skip_group_on_error). Every target settles its batches here.
+    """
+    again: list[T] = []
+    held: list[T] = []
+    blocked: set[Hashable] = set()
+    for item in items:
+        key = group(item) if group is not None else None
+        if (ordered and again) or (key is not None and key in blocked):
+            held.append(item)
+            continue
+        if not run(item):
+            again.append(item)
+            if key is not None:
+                blocked.add(key)
+    return again, held
 
 
 def failed(outcomes: Sequence[Outcome]) -> list[Outcome]:

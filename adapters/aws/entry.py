@@ -34,7 +34,7 @@ from portside.aws.events import (
     single,
 )
 from portside.declarations import Bucket, Function, HttpTrigger, Queue, Resource, Table, Topic
-from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
+from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke, settle_batch
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, HttpResponse, Message
 from portside.ports import PortCache
@@ -191,30 +191,26 @@ class Runtime:
 
     # -- batches --
     def _batch(self, raw: dict[str, Any], kind: str) -> dict[str, Any]:
-        failures: list[str] = []
-        blocked: set[str] = set()  # FIFO groups with an earlier failure in this batch: keep order
-        for rec, mapper in items(raw, kind, self.names):
+        def run(pair: tuple[Any, Any]) -> bool:
+            rec, mapper = pair
             ident = _item_id(rec, kind)
             if ident is None:
                 log.error("%s record without an id cannot be reported or retried; dead-lettering it: %s",
                           kind, sorted(rec) if isinstance(rec, dict) else rec)
                 self._dead_letter(rec, kind, Outcome(_placeholder(rec, kind, self.names, "unknown"), 1, None,
                                                      UnsupportedEvent(f"{kind} record without an id")))
-                continue
-            group = _group(rec) if kind == "sqs" else None
-            if group is not None and group in blocked:
-                failures.append(ident)
-                continue
-            if not self._record(rec, kind, mapper, ident):
-                failures.append(ident)
-                if kind != "sqs":
-                    break  # streams resume from the first failure: later records come again, in order
-                if group is not None:
-                    blocked.add(group)
+                return True
+            return self._record(rec, kind, mapper, ident)
+
+        # FIFO groups with an earlier failure in the batch keep their order; streams resume from
+        # the first failure, so later records come again, in order (portside.delivery.settle_batch)
+        again, held = settle_batch(items(raw, kind, self.names), run, ordered=kind != "sqs",
+                                   group=(lambda pair: _group(pair[0])) if kind == "sqs" else None)
+        failures = [_item_id(rec, kind) for rec, _ in (again + held if kind == "sqs" else again)]
         if failures:
             log.warning("%d of %d %s records will be retried", len(failures), len(raw["Records"]), kind,
                         extra={"batch_item_failures": failures[:20]})
-        return batch_result(failures)
+        return batch_result(failures)  # type: ignore[arg-type]
 
     def _record(self, rec: dict[str, Any], kind: str, mapper: Any, ident: str) -> bool:
         """Deliver one record's events; False if the record must be retried."""

@@ -1,10 +1,14 @@
-"""In-memory ports. Writes fire triggers through the FakeCloud, as the real clouds do."""
+"""In-memory ports. Writes fire triggers through the FakeCloud, as the real clouds do.
+
+They store what the contract (``portside.contract``) let through: keys, attributes and items
+were checked before they arrive here, the same checks every target runs.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
@@ -21,7 +25,7 @@ class FakeCloud(Protocol):
     def _enqueue(self, queue: Queue, body: bytes, attributes: dict[str, str], delay: int,
                  ordering_key: str | None) -> str: ...
 
-    def _fan_out(self, topic: Topic, body: bytes, attributes: dict[str, str], ordering_key: str | None) -> str: ...
+    def _fan_out(self, topic: Topic, body: bytes, attributes: dict[str, str]) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +58,6 @@ class FakeBucket:
 
     def put(self, key: str, data: bytes | BinaryIO, content_type: str | None = None,
             metadata: dict[str, str] | None = None) -> None:
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"object key must be a non-empty str, got {key!r}")
         body = data if isinstance(data, bytes) else data.read()
         stored = StoredObject(body, content_type, dict(metadata or {}), hashlib.md5(body).hexdigest())
         self.objects[key] = stored
@@ -81,20 +83,20 @@ class FakeTopic:
         self.cloud, self.resource = cloud, resource
 
     def publish(self, body: bytes, attributes: dict[str, str], ordering_key: str | None = None) -> str:
-        return self.cloud._fan_out(self.resource, body, attributes, ordering_key)
+        return self.cloud._fan_out(self.resource, body, attributes)
 
 
-def _plain(item: Mapping[str, Any], table: str) -> dict[str, Any]:
-    """A deep copy that also proves the item holds only JSON types, as every cloud needs."""
+def _plain(item: dict[str, Any], table: str) -> dict[str, Any]:
+    """A deep copy: what a handler holds never aliases what the table stores."""
     return json.loads(item_json(item, table))
 
 
 class FakeTable:
     def __init__(self, cloud: FakeCloud, resource: Table) -> None:
         self.cloud, self.resource = cloud, resource
-        self.items: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.items: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def _id(self, key: dict[str, Any]) -> tuple[Any, ...]:
+    def _id(self, key: dict[str, Any]) -> tuple[str, ...]:
         t = self.resource
         return (key[t.key],) if t.sort_key is None else (key[t.key], key[t.sort_key])
 
@@ -122,7 +124,8 @@ class FakeTable:
     def delete(self, key: dict[str, Any]) -> None:
         self.items.pop(self._id(key), None)
 
-    def query(self, partition: Any, limit: int | None = None) -> list[dict[str, Any]]:
+    def query(self, partition: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """One partition in sort key order: code point order of the (string) sort keys."""
         t = self.resource
         found = [v for k, v in self.items.items() if k[0] == partition]
         if t.sort_key is not None:

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
 from portside.app import App
+from portside.contract import check_key
 from portside.declarations import (
     Bucket,
     ObjectCreatedTrigger,
@@ -46,20 +47,12 @@ class LocalCloud(Protocol):
 
     def now(self) -> datetime: ...
 
+    def _record(self, kind: str, name: str, message: Message) -> None:
+        """Remember a message sent or published through this process (the test client's view)."""
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-def check_key(key: object) -> str:
-    """Object keys become paths: refuse the ones that would escape the bucket's directory."""
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"object key must be a non-empty str, got {key!r}")
-    parts = key.split("/")
-    if key.startswith("/") or key.endswith("/") or "\0" in key or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"object key {key!r} cannot be stored as a file: no leading or trailing '/', "
-                         "no empty, '.' or '..' segments")
-    return key
 
 
 class LocalBucket:
@@ -155,10 +148,12 @@ class LocalQueue:
         message = Message(new_id(), body, self.resource.name, attributes, 1, ordering_key, self.cloud.now())
         text = codec.dump(message)
         consumers = [f.name for f in self.cloud.app.consumers(self.resource)] or [""]
+        group = ordering_key if self.resource.fifo else None  # FIFO: delivered in order within the group
         with self.cloud.store.tx() as db:
             for fn in consumers:
-                self.cloud.store.add(db, fn, self.source, text, time.time() + delay)
+                self.cloud.store.add(db, fn, self.source, text, time.time() + delay, group)
         self.cloud.store.notify()
+        self.cloud._record("sent", self.resource.name, message)
         return message.id
 
 
@@ -169,7 +164,7 @@ class LocalTopic:
 
     def publish(self, body: bytes, attributes: dict[str, str], ordering_key: str | None = None) -> str:
         """One delivery per matching subscription, committed before this returns."""
-        message = Message(new_id(), body, self.resource.name, attributes, 1, ordering_key, self.cloud.now())
+        message = Message(new_id(), body, self.resource.name, attributes, 1, None, self.cloud.now())
         subscribers = [f.name for f in self.cloud.app.consumers(self.resource)
                        if isinstance(f.trigger, TopicTrigger) and f.trigger.matches(attributes)]
         if subscribers:
@@ -178,6 +173,7 @@ class LocalTopic:
                 for fn in subscribers:
                     self.cloud.store.add(db, fn, self.source, text, time.time())
             self.cloud.store.notify()
+        self.cloud._record("published", self.resource.name, message)
         return message.id
 
 
@@ -231,7 +227,7 @@ class LocalTable:
                                      (t.name, json.dumps(partition, separators=(",", ":"))))
         items = [json.loads(r[0]) for r in rows]
         if t.sort_key is not None:
-            items.sort(key=lambda i: (str(type(i.get(t.sort_key))), i.get(t.sort_key)))
+            items.sort(key=lambda i: i[t.sort_key])  # string keys: code point order, as the clouds sort
         return items[:limit] if limit is not None else items
 
     def scan(self) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@
 
 Without ``start()`` a LocalCloud is a client of the data directory: ``send``, ``publish``,
 ``upload``, ``tick``, ``emit`` and the dead-letter commands write to the same SQLite file,
-and the running runtime (or the next one) delivers what they queued.
+and the running runtime (or the next one) delivers what they queued. It is also the test
+client (``portside.testing.TestClient``, the fake cloud's interface): see ``portside.local.client``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,25 +40,25 @@ from portside.declarations import (
     Table,
     Topic,
 )
-from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke
+from portside.delivery import Action, DeadLetter, Decision, Outcome, decide, invoke, settle_batch
 from portside.events import AnyEvent, Message, Tick
-from portside.handles import encode_body, event_attributes
 from portside.local import codec
+from portside.local.client import LocalTestClient
 from portside.local.errors import LocalError
 from portside.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
 from portside.local.report import Report
 from portside.local.store import Delivery, Store
-from portside.ports import PortCache
 from portside.record import replace
 from portside.routing import Router
 from portside.runtime import load_handler
+from portside.testing import FunctionRef
 
 log = logging.getLogger("portside.local")
 RUNTIME_FILE = "runtime.json"
 LOCK_FILE = "runtime.lock"
 
 
-class LocalCloud(PortCache):
+class LocalCloud(LocalTestClient):
     """A target built from an ``App`` over a data directory (default ``./.portside``)."""
 
     name = "local"
@@ -67,6 +68,7 @@ class LocalCloud(PortCache):
                  workers: int = 8, on_report: Callable[[Report], None] | None = None,
                  poll: float = 0.05) -> None:
         super().__init__()
+        self._init_client()
         self.app = app if isinstance(app, App) else load_app(app)
         self.store = Store(data_dir)
         self.workers = max(1, workers)
@@ -98,53 +100,30 @@ class LocalCloud(PortCache):
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
-    # -- acting on the app from outside (CLI, tests) --
-    def _typed(self, name: str, kind: type[Resource]) -> Any:
-        resource = self.app.resource(name)
-        if not isinstance(resource, kind):
-            raise LocalError(f"{name!r} is a {resource.kind}, not a {kind.kind}")
-        return resource
-
-    def bucket(self, name: str) -> LocalBucket:
-        return self.port(self._typed(name, Bucket))
-
-    def table(self, name: str) -> LocalTable:
-        return self.port(self._typed(name, Table))
-
-    def send(self, queue: str, body: Any, attributes: dict[str, str] | None = None, delay: int = 0) -> str:
-        return self.port(self._typed(queue, Queue)).send(encode_body(body), event_attributes(body, attributes),
-                                                         delay, None)
-
-    def publish(self, topic: str, message: Any, attributes: dict[str, str] | None = None) -> str:
-        return self.port(self._typed(topic, Topic)).publish(encode_body(message),
-                                                            event_attributes(message, attributes), None)
-
-    def upload(self, bucket: str, key: str, data: bytes | str, content_type: str | None = None) -> None:
-        self.bucket(bucket).put(key, data.encode() if isinstance(data, str) else data, content_type, {})
-
-    def tick(self, schedule: str) -> int:
+    # -- acting on the app from outside (CLI, tests; upload, send, publish come from TestClient) --
+    def tick(self, schedule: Schedule | str) -> int:
         """Fire a schedule now; returns how many functions it reaches."""
-        return self._fire_schedule(self._typed(schedule, Schedule), time.time())
+        return self._fire_schedule(self.resource(schedule, Schedule), time.time())
 
-    def emit(self, function: str, event: AnyEvent) -> None:
+    def emit(self, function: FunctionRef, event: AnyEvent) -> None:
         """Queue any normalized event for one function (delivered with its trigger's rules)."""
-        fn = self.app.get_function(function)
+        fn = self.function(function)
         if isinstance(fn.trigger, HttpTrigger):
-            raise LocalError(f"function {function!r} serves HTTP: call it with `portside invoke`")
+            raise LocalError(f"function {fn.name!r} serves HTTP: call it with `portside invoke`")
         with self.store.tx() as db:
             self.store.add(db, fn.name, "emit", codec.dump(event), time.time())
         self.store.notify()
 
-    def items(self, table: str) -> list[dict[str, Any]]:
-        return self.table(table).scan()
+    def items(self, table: Table | str) -> list[dict[str, Any]]:
+        return self.port(self.resource(table, Table)).raw.scan()
 
-    def objects(self, bucket: str) -> dict[str, bytes]:
-        port = self.bucket(bucket)
-        return {k: port.get(k) for k in port.list()}
-
-    def dead_letters(self, function: str | None = None) -> list[DeadLetter]:
+    def dead_letters(self, function: FunctionRef | None = None) -> list[DeadLetter]:
+        name = None if function is None else self.function(function).name
         return [DeadLetter(r.function, codec.load(r.event), r.error_type, r.error, r.attempts)
-                for r in self.store.dead_letters(function)]
+                for r in self.store.dead_letters(name)]
+
+    def other_runtime(self) -> dict[str, Any] | None:
+        return None if self._lock_fd is not None else running(self.store.dir)
 
     def redrive(self, seqs: list[int] | None = None, function: str | None = None) -> int:
         return self.store.redrive(seqs, function)
@@ -153,7 +132,8 @@ class LocalCloud(PortCache):
     def start(self, port: int | None = 0, *, http: bool = True) -> LocalCloud:
         """Take the data dir, release leases left by a crashed run, start workers, timer and HTTP."""
         for fn in self.app.functions.values():
-            load_handler(fn)  # a handler module that does not import fails here, before anything listens
+            load_handler(fn)  # a handler that does not import, or lacks a permission it needs, fails here
+        self._started = True
         for schedule in self.app.of_kind(Schedule):
             self._next_fire(schedule, time.time())  # a cron the local evaluator cannot read fails here
         self._take_lock()
@@ -204,11 +184,11 @@ class LocalCloud(PortCache):
             t.join(timeout=5)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        try:
-            (self.store.dir / RUNTIME_FILE).unlink()
-        except FileNotFoundError:
-            pass
-        if self._lock_fd is not None:
+        if self._lock_fd is not None:  # ours to remove only if this one ran (a client may stop too)
+            try:
+                (self.store.dir / RUNTIME_FILE).unlink()
+            except FileNotFoundError:
+                pass
             os.close(self._lock_fd)
             self._lock_fd = None
         self.store.close()
@@ -270,7 +250,7 @@ class LocalCloud(PortCache):
                         continue
                     size = fn.trigger.batch_size if isinstance(fn.trigger, QueueTrigger) else 1
                     for _ in range(free):
-                        seqs = self.store.due(fn.name, now, size)
+                        seqs = self.store.due(fn.name, now, size, _fifo(fn))
                         if not seqs:
                             break
                         batch = self.store.lease(seqs, now, self._visibility(fn))
@@ -295,18 +275,25 @@ class LocalCloud(PortCache):
     def _run(self, fn: Function, batch: list[Delivery]) -> None:
         try:
             settled: list[tuple[Delivery, Outcome, Decision]] = []
-            for d in batch:
+
+            def run(d: Delivery) -> bool:
                 try:
                     event = codec.load(d.event)
                 except Exception as e:  # noqa: BLE001 - an unreadable row is dead-lettered, not lost
                     outcome = Outcome(Message(f"row-{d.seq}", d.event.encode(), d.source), d.receives, None, e)
-                    settled.append((d, outcome, decide(fn, outcome)))
-                    continue
-                if isinstance(event, Message) and event.attempt != d.receives:
-                    event = replace(event, attempt=d.receives)
-                outcome = invoke(fn, self, event, d.receives)
-                settled.append((d, outcome, decide(fn, outcome)))
-            self._settle(fn, settled)
+                else:
+                    if isinstance(event, Message) and event.attempt != d.receives:
+                        event = replace(event, attempt=d.receives)
+                    injected = self._injected(fn.name)
+                    outcome = Outcome(event, d.receives, None, injected) if injected else \
+                        invoke(fn, self, event, d.receives)
+                    self._invoked(fn.name, outcome)
+                decision = decide(fn, outcome)
+                settled.append((d, outcome, decision))
+                return decision.action is not Action.RETRY
+
+            _, held = settle_batch(batch, run, group=(lambda d: d.group) if _fifo(fn) else None)
+            self._settle(fn, settled, held)
         except Exception:  # noqa: BLE001 - the leases expire and the events come back
             log.exception("settling a batch of %s failed; its events will be redelivered", fn.name)
         finally:
@@ -314,7 +301,8 @@ class LocalCloud(PortCache):
                 self._inflight[fn.name] -= 1
             self._wake.set()
 
-    def _settle(self, fn: Function, settled: list[tuple[Delivery, Outcome, Decision]]) -> None:
+    def _settle(self, fn: Function, settled: list[tuple[Delivery, Outcome, Decision]],
+                held: Sequence[Delivery] = ()) -> None:
         now = time.time()
         with self.store.tx() as db:
             for d, outcome, decision in settled:
@@ -330,6 +318,9 @@ class LocalCloud(PortCache):
                     db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
                                "VALUES (?,?,?,?,?,?,?)",
                                (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
+            for d in held:  # held back unrun behind a failure of its FIFO group: not an attempt
+                db.execute("UPDATE deliveries SET visible_at=?, leased=0, receives=receives-1 WHERE seq=? "
+                           "AND receives=?", (now, d.seq, d.receives))
         if self.on_report is not None:
             for d, outcome, decision in settled:
                 self._report(Report(d.source, fn.name, outcome, decision))
@@ -376,6 +367,10 @@ class LocalCloud(PortCache):
                         log.exception("schedule %s could not fire", s.name)
                     nxt[s.name] = self._next_fire(s, now)
             self._stopping.wait(max(0.05, min(1.0, min(nxt.values()) - time.time())))
+
+
+def _fifo(fn: Function) -> bool:
+    return isinstance(fn.trigger, QueueTrigger) and fn.trigger.source.fifo  # type: ignore[attr-defined]
 
 
 def _runtime_info(data_dir: Path) -> dict[str, Any] | None:

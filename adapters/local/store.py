@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS deliveries(
   receives INTEGER NOT NULL DEFAULT 0,
   visible_at REAL NOT NULL,
   leased INTEGER NOT NULL DEFAULT 0,
-  created REAL NOT NULL);
+  created REAL NOT NULL,
+  grp TEXT);                       -- the FIFO message group (ordering key); NULL elsewhere
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(function, visible_at);
 CREATE INDEX IF NOT EXISTS deliveries_visible ON deliveries(visible_at);
 CREATE TABLE IF NOT EXISTS dead_letters(
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS objects(
   PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last REAL NOT NULL);
 """
+INDEXES = "CREATE INDEX IF NOT EXISTS deliveries_grp ON deliveries(function, grp, seq);"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class Delivery:
     source: str
     event: str
     receives: int
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +103,14 @@ class Store:
         self._all: list[sqlite3.Connection] = []
         self._write = threading.RLock()
         self.on_commit: Any = None  # called after a commit that added deliveries (wakes the dispatcher)
+        self.copies = 1  # deliveries made per event: more to inject duplicates (the test client's inject)
+        self.shuffle = False  # lease due deliveries in random order (inject(reorder=True)); FIFO keeps order
         try:
-            self.conn().executescript(SCHEMA)
+            db = self.conn()
+            db.executescript(SCHEMA)
+            if "grp" not in [r[1] for r in db.execute("PRAGMA table_info(deliveries)")]:
+                db.execute("ALTER TABLE deliveries ADD COLUMN grp TEXT")  # a data dir from before FIFO groups
+            db.executescript(INDEXES)
         except sqlite3.DatabaseError as e:
             raise self._explain(e) from None
 
@@ -165,18 +174,29 @@ class Store:
         self._local = threading.local()
 
     # -- deliveries --
-    @staticmethod
-    def add(db: sqlite3.Connection, function: str, source: str, event: str, visible_at: float) -> None:
-        db.execute("INSERT INTO deliveries(function, source, event, visible_at, created) VALUES (?,?,?,?,?)",
-                   (function, source, event, visible_at, time.time()))
+    def add(self, db: sqlite3.Connection, function: str, source: str, event: str, visible_at: float,
+            group: str | None = None) -> None:
+        """Queue one delivery (``copies`` of it); ``group``: its FIFO message group."""
+        now = time.time()
+        for _ in range(self.copies):
+            db.execute("INSERT INTO deliveries(function, source, event, visible_at, created, grp) VALUES (?,?,?,?,?,?)",
+                       (function, source, event, visible_at, now, group))
 
     def notify(self) -> None:
         if self.on_commit is not None:
             self.on_commit()
 
-    def due(self, function: str, now: float, limit: int) -> list[int]:
-        rows = self.read("SELECT seq FROM deliveries WHERE function=? AND visible_at<=? ORDER BY visible_at, seq "
-                         "LIMIT ?", (function, now, limit))
+    def due(self, function: str, now: float, limit: int, fifo: bool = False) -> list[int]:
+        """Up to ``limit`` deliveries of ``function`` visible at ``now``. ``fifo``: in group order, and
+        none whose group has an earlier delivery in flight or waiting for a retry (SQS FIFO's rule)."""
+        if fifo:
+            rows = self.read("SELECT seq FROM deliveries d WHERE function=? AND visible_at<=? AND NOT EXISTS "
+                             "(SELECT 1 FROM deliveries e WHERE e.function=d.function AND e.grp=d.grp "
+                             "AND e.seq<d.seq AND e.visible_at>?) ORDER BY seq LIMIT ?", (function, now, now, limit))
+        else:
+            order = "random()" if self.shuffle else "visible_at, seq"
+            rows = self.read(f"SELECT seq FROM deliveries WHERE function=? AND visible_at<=? ORDER BY {order} "
+                             "LIMIT ?", (function, now, limit))
         return [r[0] for r in rows]
 
     def lease(self, seqs: list[int], now: float, visibility: float) -> list[Delivery]:
@@ -185,7 +205,7 @@ class Store:
         with self.tx() as db:
             rows = db.execute(f"UPDATE deliveries SET visible_at=?, leased=1, receives=receives+1 "
                               f"WHERE seq IN ({marks}) AND visible_at<=? "
-                              f"RETURNING seq, function, source, event, receives",
+                              f"RETURNING seq, function, source, event, receives, grp",
                               (now + visibility, *seqs, now)).fetchall()
         rows.sort()
         return [Delivery(*r) for r in rows]
