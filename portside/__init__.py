@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from portside.app import App, load_app
     from portside.declarations import Api, Backoff, Function, Resource, Schedule, Use
     from portside.errors import (
+        CloudLimitError,
         DeclarationError,
         HttpError,
         InProgress,
+        InvalidRequest,
         NoInvocation,
         NotFound,
         PayloadTooLarge,
@@ -43,8 +45,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "portside.app": ("App", "load_app"),
     "portside.declarations": ("Api", "Backoff", "Function", "Resource", "Schedule", "Use"),
-    "portside.errors": ("DeclarationError", "HttpError", "InProgress", "NoInvocation", "NotFound", "PayloadTooLarge",
-                        "PermanentError", "PermissionDenied", "PortsideError", "UnsupportedEvent"),
+    "portside.errors": ("CloudLimitError", "DeclarationError", "HttpError", "InProgress", "InvalidRequest", "NoInvocation",
+                        "NotFound", "PayloadTooLarge", "PermanentError", "PermissionDenied", "PortsideError",
+                        "UnsupportedEvent"),
     "portside.events": ("Event", "Headers", "HttpRequest", "HttpResponse", "Message", "ObjectCreated", "ObjectDeleted",
                         "RecordChanged", "Tick"),
     "portside.handles": ("Bucket", "Queue", "Table", "Topic"),
@@ -54,8 +57,8 @@ _HOMES = {
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "Api", "App", "Backoff", "Bucket", "DeclarationError", "Event", "Function", "Headers", "HttpError",
-    "HttpRequest", "HttpResponse", "InProgress", "Message", "NoInvocation", "NotFound", "ObjectCreated",
+    "Api", "App", "Backoff", "Bucket", "CloudLimitError", "DeclarationError", "Event", "Function", "Headers", "HttpError",
+    "HttpRequest", "HttpResponse", "InProgress", "InvalidRequest", "Message", "NoInvocation", "NotFound", "ObjectCreated",
     "ObjectDeleted", "PayloadTooLarge", "PermanentError", "PermissionDenied", "PortsideError", "Queue",
     "RecordChanged", "Resource", "Schedule", "Table", "Tick", "Topic", "UnsupportedEvent", "Use",
     "context", "idempotent", "load_app",

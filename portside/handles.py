@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from portside import declarations as d
-from portside.errors import PayloadTooLarge
 from portside.events import Event
 from portside.runtime import port_for
 from portside.telemetry import outgoing_attributes, stamp_event
@@ -21,13 +20,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-MAX_PAYLOAD = 256 * 1024  # SNS's limit, the smallest of the clouds'
-
 Body = bytes | str | Mapping[str, object] | Sequence[object] | Event
 
 
 def encode_body(body: Body) -> bytes:
-    """Message bodies are bytes: str is UTF-8, dict/list are JSON, an Event is a CloudEvent."""
+    """Message bodies are bytes: str is UTF-8, dict/list are JSON, an Event is a CloudEvent.
+    (Sizes are the port contract's to check, per cloud: ``portside.contract``.)"""
     if isinstance(body, bytes):
         data = body
     elif isinstance(body, str):
@@ -38,11 +36,6 @@ def encode_body(body: Body) -> bytes:
         data = json.dumps(body, separators=(",", ":"), default=str).encode()
     else:
         raise TypeError(f"a message body must be bytes, str, a dict/list or an Event, got {type(body).__name__}")
-    if len(data) > MAX_PAYLOAD:
-        raise PayloadTooLarge(
-            f"message of {len(data)} bytes is over the {MAX_PAYLOAD}-byte limit every cloud accepts "
-            "(SNS: 256 KB); store the payload in a bucket and send its key instead"
-        )
     return data
 
 
@@ -96,9 +89,8 @@ class Queue(d.Queue):
 
     def send(self, body: Body, attributes: Mapping[str, str] | None = None, delay: int = 0,
              ordering_key: str | None = None) -> str:
-        """Enqueue ``body`` (bytes, str, dict/list as JSON, or an Event); returns the message id."""
-        if type(delay) is not int or not 0 <= delay <= 900:
-            raise ValueError(f"delay must be whole seconds from 0 to 900 (SQS's limit), got {delay!r}")
+        """Enqueue ``body`` (bytes, str, dict/list as JSON, or an Event); returns the message id.
+        ``delay`` (0-900 s) and ``ordering_key`` (FIFO queues) as the port contract allows."""
         data, attrs = encode_body(body), outgoing_attributes(event_attributes(body, attributes))
         return port_for(self, "send").send(data, attrs, delay, ordering_key)
 

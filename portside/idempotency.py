@@ -77,6 +77,11 @@ def idempotent(table: Table, *, key: Callable[[Any], Any] | None = None,
                        expiry_field: int(_now(inv) + expires_after)})
             return result
 
+        # checked when the handler is loaded (portside.runtime.load_handler): a function missing
+        # either access would pass every first delivery and fail on the first duplicate
+        wrapper.__portside_needs__ = (*getattr(handler, "__portside_needs__", ()),  # type: ignore[attr-defined]
+                                      (table, "read", f"@idempotent({table.name})"),
+                                      (table, "write", f"@idempotent({table.name})"))
         return wrapper  # type: ignore[return-value]
 
     return decorate

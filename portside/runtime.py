@@ -86,4 +86,21 @@ def load_handler(function: Function) -> Callable[..., Any]:
     target = getattr(module, attr, None)
     if not callable(target):
         raise DeclarationError(f"function {function.name!r}: {module_name!r} has no callable {attr!r}")
+    needs = getattr(target, "__portside_needs__", None)
+    if needs:
+        check_needs(function, needs)
     return target
+
+
+def check_needs(function: Function, needs: Any) -> None:
+    """The permissions a helper on the handler needs (``@idempotent`` reads and writes its table),
+    checked when the handler is loaded: the fake cloud and ``portside dev`` load every handler up
+    front, a deployed function at its first event."""
+    missing: dict[str, list[str]] = {}
+    for resource, access, helper in needs:
+        if not function.allows(resource, access):
+            missing.setdefault(helper, []).append(f"{resource.name}.{_ACCESS_ATTR.get(access, access)}")
+    if missing:
+        raise DeclarationError("; ".join(
+            f"function {function.name!r}: {helper} needs {' and '.join(uses)} in its uses= (it keeps a record of "
+            "each event there; without them the first duplicate fails)" for helper, uses in missing.items()))

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 
 from portside import deployment as env
+from portside.capabilities import ENCODING_ATTRIBUTE  # our ports set it on a body SQS/SNS cannot carry as text
 from portside.errors import UnsupportedEvent
 from portside.events import (
     AnyEvent,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 UTC = timezone.utc
 EMPTY: Mapping[str, str] = MappingProxyType({})
-ENCODING_ATTRIBUTE = "portside-encoding"  # set by our ports when a body is not SQS/SNS-safe text
 _fromtimestamp = datetime.fromtimestamp
 
 

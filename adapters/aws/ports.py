@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import math
 import os
-import re
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -22,7 +21,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from portside.aws.events import ENCODING_ATTRIBUTE, plain_item
+from portside.aws.events import plain_item
+from portside.capabilities import ENCODING_ATTRIBUTE, sqs_safe, sqs_text
 from portside.errors import NotFound
 
 _clients: dict[str, Any] = {}
@@ -55,32 +55,20 @@ def _code(error: ClientError) -> str:
 
 # --------------------------------------------------------------------------- text-safe bodies
 
-# What SQS accepts in a message body and attribute values (XML 1.0 characters).
-_SQS_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 def wire_body(body: bytes, attributes: dict[str, str]) -> tuple[str, dict[str, str]]:
     """SQS and SNS carry text: a body that is not safe UTF-8 text travels base64-encoded, marked
-    with ``portside-encoding: base64``, which ``to_events`` undoes."""
-    try:
-        text = body.decode()
-        if not _SQS_UNSAFE.search(text):
-            return text, attributes
-    except UnicodeDecodeError:
-        pass
+    with ``portside-encoding: base64``, which ``to_events`` undoes (the port contract counted that
+    attribute against the 10 SQS and SNS carry)."""
+    text = sqs_text(body)
+    if text is not None:
+        return text, attributes
     return base64.b64encode(body).decode(), {**attributes, ENCODING_ATTRIBUTE: "base64"}
 
 
-def message_attributes(attributes: Mapping[str, str], service: str) -> dict[str, dict[str, str]]:
-    if len(attributes) > 10:
-        raise ValueError(f"{service} carries at most 10 message attributes, got {len(attributes)}: "
-                         f"{sorted(attributes)}")
-    out = {}
-    for k, v in attributes.items():
-        if v == "":
-            continue  # SQS and SNS refuse empty values; an absent attribute reads the same (.get -> None)
-        out[k] = {"DataType": "String", "StringValue": _SQS_UNSAFE.sub("\ufffd", v)}
-    return out
+def message_attributes(attributes: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """String attributes in SQS/SNS form; the contract (``portside.contract``) checked their count,
+    names and sizes, and dropped empty values (SQS and SNS refuse them)."""
+    return {k: {"DataType": "String", "StringValue": sqs_safe(v)} for k, v in attributes.items() if v != ""}
 
 
 # --------------------------------------------------------------------------- S3
@@ -138,7 +126,8 @@ class S3Bucket:
 
 
 class SqsQueue:
-    """QueuePort on SQS; FIFO queues get the ordering key as MessageGroupId."""
+    """QueuePort on SQS; FIFO queues get the ordering key as MessageGroupId (the contract gives a FIFO
+    queue's message without one the group ``"default"``, and refuses a delay on it)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -150,10 +139,8 @@ class SqsQueue:
         text, attributes = wire_body(body, attributes)
         args: dict[str, Any] = {"QueueUrl": self.url, "MessageBody": text}
         if attributes:
-            args["MessageAttributes"] = message_attributes(attributes, "SQS")
+            args["MessageAttributes"] = message_attributes(attributes)
         if self.fifo:
-            if delay:
-                raise ValueError("SQS FIFO queues have no per-message delay; send with delay=0")
             args["MessageGroupId"] = ordering_key or "default"
             args["MessageDeduplicationId"] = uuid.uuid4().hex
         elif delay:
@@ -173,7 +160,7 @@ class SnsTopic:
         text, attributes = wire_body(body, attributes)
         args: dict[str, Any] = {"TopicArn": self.arn, "Message": text}
         if attributes:
-            args["MessageAttributes"] = message_attributes(attributes, "SNS")
+            args["MessageAttributes"] = message_attributes(attributes)
         if self.fifo:
             args["MessageGroupId"] = ordering_key or "default"
             args["MessageDeduplicationId"] = uuid.uuid4().hex
@@ -283,7 +270,7 @@ class DynamoTable:
 def send_dead_letter(url: str, body: str, attributes: dict[str, dict[str, Any]], group: str | None = None) -> str:
     """Put a failed event on the trigger's dead-letter queue, intact, error in the attributes."""
     text, extra = wire_body(body.encode(), {})
-    attributes = {k: {**v, "StringValue": _SQS_UNSAFE.sub("\ufffd", v["StringValue"])} if "StringValue" in v else v
+    attributes = {k: {**v, "StringValue": sqs_safe(v["StringValue"])} if "StringValue" in v else v
                   for k, v in attributes.items()}  # an error text may hold characters SQS refuses
     if extra:
         attributes = {**attributes, ENCODING_ATTRIBUTE: {"DataType": "String", "StringValue": "base64"}}

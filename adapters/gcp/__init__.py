@@ -31,6 +31,7 @@ import functions_framework
 
 from portside import deployment as env
 from portside.app import load_app
+from portside.capabilities import GCP
 from portside.declarations import Function, HttpTrigger, ScheduleTrigger, Table
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
 from portside.errors import DeclarationError, UnsupportedEvent
@@ -42,7 +43,7 @@ __all__ = ["Deployment", "Names", "Reply", "configure", "deployment", "on_cloud_
 
 log = logging.getLogger("portside.gcp")
 JSON = {"content-type": "application/json"}
-ATTR_VALUE_LIMIT = 1024  # Pub/Sub attribute values are at most 1024 bytes
+ATTR_VALUE_LIMIT = GCP.attribute_value_bytes  # Pub/Sub attribute values (portside.capabilities)
 
 
 @dataclass(frozen=True)
