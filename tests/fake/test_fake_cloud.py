@@ -149,9 +149,11 @@ def test_runaway_loops_are_reported_not_hung(cloud: FakeCloud) -> None:
 def test_messages_bigger_than_every_cloud_accepts_are_refused(cloud: FakeCloud) -> None:
     from portside import PayloadTooLarge
 
-    with pytest.raises(PayloadTooLarge, match="over the 262144-byte limit"):
-        cloud.send("work", {"blob": "x" * 300_000})
-    assert cloud.sent("work") == []
+    with pytest.raises(PayloadTooLarge, match="over the 1048576-byte limit on aws"):  # SQS: 1 MiB
+        cloud.send("work", {"blob": "x" * 1_100_000})
+    with pytest.raises(PayloadTooLarge, match="over the 262144-byte limit on aws"):  # SNS: 256 KiB
+        cloud.publish("news", {"blob": "x" * 300_000})
+    assert cloud.sent("work") == [] and cloud.published("news") == []
 
 
 def test_table_items_must_be_json_types(cloud: FakeCloud) -> None:
