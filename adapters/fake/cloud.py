@@ -48,18 +48,17 @@ EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 class _Delivery:
-    """One event on its way to one function: due on the virtual clock, ranked among equals."""
+    """One event on its way to one function, due on the virtual clock."""
 
-    __slots__ = ("due", "rank", "function", "event", "attempt", "lane", "taken")
+    __slots__ = ("due", "function", "event", "attempt", "lane", "taken")
 
-    def __init__(self, due: float, rank: float, function: Function, event: AnyEvent, attempt: int,
-                 lane: Hashable | None) -> None:
-        self.due, self.rank, self.function, self.event, self.attempt = due, rank, function, event, attempt
+    def __init__(self, due: float, function: Function, event: AnyEvent, attempt: int, lane: Hashable | None) -> None:
+        self.due, self.function, self.event, self.attempt = due, function, event, attempt
         self.lane = lane  # (function, group) on a FIFO queue: delivered after the lane's earlier ones
         self.taken = False  # lazily deleted from the heap it was not popped from
 
-    def __lt__(self, other: _Delivery) -> bool:
-        return (self.due, self.rank) < (other.due, other.rank)
+
+Entry = tuple[float, float, int, _Delivery]  # (due, rank, tiebreak, delivery): compared in C
 
 
 class FakeCloud(TestClient):
@@ -82,8 +81,8 @@ class FakeCloud(TestClient):
         self.history: list[tuple[str, Outcome]] = []
         self.dead: list[DeadLetter] = []
         self.dropped: list[tuple[str, Outcome]] = []
-        self._heap: list[_Delivery] = []  # every scheduled delivery (FIFO: each lane's head only)
-        self._by_function: dict[str, list[_Delivery]] = defaultdict(list)  # the same, per function
+        self._heap: list[Entry] = []  # every scheduled delivery (FIFO: each lane's head only)
+        self._by_function: dict[str, list[Entry]] = defaultdict(list)  # the same, per function
         self._lanes: dict[Hashable, deque[_Delivery]] = {}  # FIFO lane -> deliveries behind its head
         self._seq = itertools.count()
         self._ids = itertools.count(1)
@@ -154,11 +153,11 @@ class FakeCloud(TestClient):
             batch = self._lane_run(first, self._batch_size(fn))
             while len(batch) < self._batch_size(fn):
                 top = self._by_function[fn.name]
-                while top and top[0].taken:
+                while top and top[0][3].taken:
                     heapq.heappop(top)
-                if not top or top[0].due > self.clock:
+                if not top or top[0][0] > self.clock:
                     break
-                batch += self._lane_run(heapq.heappop(top), self._batch_size(fn) - len(batch))
+                batch += self._lane_run(heapq.heappop(top)[3], self._batch_size(fn) - len(batch))
             outcomes += self._settle(fn, batch, fifo=isinstance(trigger, QueueTrigger) and trigger.source.fifo)
             if len(outcomes) > max_deliveries:
                 raise RuntimeError(f"not idle after {max_deliveries} deliveries: do handlers trigger each other "
@@ -168,9 +167,9 @@ class FakeCloud(TestClient):
     def _batch_size(fn: Function) -> int:
         return fn.trigger.batch_size if isinstance(fn.trigger, QueueTrigger) else 1
 
-    def _pop(self, heap: list[_Delivery]) -> _Delivery | None:
+    def _pop(self, heap: list[Entry]) -> _Delivery | None:
         while heap:
-            d = heapq.heappop(heap)
+            d = heapq.heappop(heap)[3]
             if not d.taken:
                 d.taken = True
                 return d
@@ -234,14 +233,15 @@ class FakeCloud(TestClient):
 
     def _push(self, d: _Delivery) -> None:
         d.taken = False
-        d.rank = self._rng.random() if self._reorder else next(self._seq)
-        heapq.heappush(self._heap, d)
-        heapq.heappush(self._by_function[d.function.name], d)
+        seq = next(self._seq)
+        entry = (d.due, self._rng.random() if self._reorder else seq, seq, d)
+        heapq.heappush(self._heap, entry)
+        heapq.heappush(self._by_function[d.function.name], entry)
 
     def _schedule(self, function: Function, event: AnyEvent, delay: float, group: str | None = None) -> None:
         lane = (function.name, group) if group is not None else None
         for _ in range(1 + self._duplicates):
-            d = _Delivery(self.clock + delay, 0, function, event, 1, lane)
+            d = _Delivery(self.clock + delay, function, event, 1, lane)
             if lane is None:
                 self._push(d)
             elif lane in self._lanes:

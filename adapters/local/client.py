@@ -43,10 +43,12 @@ class LocalTestClient(TestClient):
 
     # -- what the runtime and the ports report --
     def _record(self, kind: str, name: str, message: Message) -> None:
-        self._messages[(kind, name)].append(message)
+        with self._client_lock:  # workers append while a test reads
+            self._messages[(kind, name)].append(message)
 
     def _invoked(self, function: str, outcome: Outcome) -> None:
-        self._history[function].append(outcome)
+        with self._client_lock:
+            self._history[function].append(outcome)
 
     def _injected(self, function: str) -> BaseException | None:
         with self._client_lock:
@@ -78,10 +80,12 @@ class LocalTestClient(TestClient):
 
     def run_until_idle(self, timeout: float = 30.0) -> list[Outcome]:
         """Wait until nothing is pending or in flight; the outcomes recorded meanwhile."""
+        with self._client_lock:
+            before = {name: len(h) for name, h in self._history.items()}
         self._ensure_running()
-        before = {name: len(h) for name, h in self._history.items()}
         self.wait_until_idle(timeout)  # type: ignore[attr-defined]
-        return [o for name, h in list(self._history.items()) for o in list(h)[before.get(name, 0):]]
+        with self._client_lock:
+            return [o for name, h in self._history.items() for o in list(h)[before.get(name, 0):]]
 
     def http(self, method: str, path: str, *, body: bytes | str = b"", json: Any = None,
              headers: Mapping[str, str] | None = None, query: Mapping[str, Any] | None = None,
@@ -107,10 +111,16 @@ class LocalTestClient(TestClient):
 
     # -- observing --
     def published(self, topic: Topic | str) -> list[Message]:
-        return list(self._messages[("published", self.resource(topic, Topic).name)])
+        name = self.resource(topic, Topic).name
+        with self._client_lock:
+            return list(self._messages[("published", name)])
 
     def sent(self, queue: Queue | str) -> list[Message]:
-        return list(self._messages[("sent", self.resource(queue, Queue).name)])
+        name = self.resource(queue, Queue).name
+        with self._client_lock:
+            return list(self._messages[("sent", name)])
 
     def invocations(self, function: FunctionRef) -> list[Outcome]:
-        return list(self._history[self.function(function).name])
+        name = self.function(function).name
+        with self._client_lock:
+            return list(self._history[name])
