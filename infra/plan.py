@@ -2,7 +2,7 @@
 
     python -m portside.infra.plan --cloud gcp            # or aws, or both (the default)
     python -m portside.infra.plan --stack gcp-dev                # that stack's config (Pulumi.gcp-dev.yaml)
-    python -m portside.infra.plan --app handlers.app:app --stack prod --cloud aws
+    python -m portside.infra.plan --app shop.app:app --stack prod --cloud aws
 
 Prints each component with its underlying resources (their names are the keys app:overrides
 takes) and, per function, who may call it, the packages it imports (packaged or not) and its

@@ -342,13 +342,13 @@ class Api(Resource):
     kind = "api"
 
     def route(self, route: str, **options: Any) -> HttpTrigger:
-        """``api.route("POST /orders")``; ``{name}`` segments become path parameters.
+        """``api.route("POST /items")``; ``{name}`` segments become path parameters.
 
         ``auth="iam"`` makes the route private: only signed callers allowed by the cloud's IAM reach it."""
         method, _, path = route.strip().partition(" ")
         method = method.upper()
         if method not in {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"} or not path:
-            raise DeclarationError(f"route must look like 'POST /orders/{{id}}', got {route!r}")
+            raise DeclarationError(f"route must look like 'POST /items/{{id}}', got {route!r}")
         return HttpTrigger(self, method=method, path=path.strip(), max_attempts=1, dead_letter=False, **options)
 
 

@@ -176,7 +176,7 @@ class HttpRequest(_Body, Record):
     path_params: Mapping[str, str]
     cookies: Mapping[str, str]
     source_ip: str | None
-    route: str | None  # the declared route that matched, e.g. "GET /orders/{id}"
+    route: str | None  # the declared route that matched, e.g. "GET /items/{id}"
     time: datetime
 
     def __init__(self, id: str, method: str, path: str, headers: Mapping[str, str] = _EMPTY,

@@ -19,7 +19,7 @@ class Route(Record):
 
     __slots__ = ("function", "params")
     function: Function
-    params: dict[str, str]  # path parameters, e.g. {"id": "ord-1"} for /orders/{id}
+    params: dict[str, str]  # path parameters, e.g. {"id": "i-1"} for /items/{id}
 
     def __init__(self, function: Function, params: dict[str, str]) -> None:
         setfield(self, "function", function)
@@ -27,7 +27,7 @@ class Route(Record):
 
     @property
     def name(self) -> str:
-        """The declared route, e.g. ``"GET /orders/{id}"`` (``HttpRequest.route``)."""
+        """The declared route, e.g. ``"GET /items/{id}"`` (``HttpRequest.route``)."""
         t = self.function.trigger
         return f"{t.method} {t.path}"  # type: ignore[attr-defined]
 

@@ -1,7 +1,7 @@
 """portside on AWS Lambda: raw AWS events in, boto3-backed ports out.
 
     handler: portside.aws.handler        (the Lambda handler setting)
-    PORTSIDE_APP=handlers.app:app  PORTSIDE_FUNCTION=make-thumbnail
+    PORTSIDE_APP=shop.app:app  PORTSIDE_FUNCTION=make-thumbnail
     PORTSIDE_RESOURCES='{"uploads": "shop-uploads-1a2b", ...}'  PORTSIDE_DLQ_URL=https://sqs...
 
 ``to_events(raw)`` is the pure mapping of docs/architecture.md, "Events"; ``http_result`` and ``batch_result`` map

@@ -1,7 +1,7 @@
 """The local target: the whole app on one machine, durable (SQLite WAL + files + HTTP on 127.0.0.1).
 
     from portside.local import LocalCloud
-    with LocalCloud("handlers.app:app", ".portside").start(port=8000) as cloud:
+    with LocalCloud("shop.app:app", ".portside").start(port=8000) as cloud:
         ...  # cloud.url, cloud.send(...), cloud.items("contacts"), cloud.dead_letters()
 
 ``portside dev`` is the same thing behind a command line.

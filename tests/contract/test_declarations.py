@@ -148,6 +148,7 @@ def test_idempotent_without_its_tables_reader_fails_when_the_handler_loads(tmp_p
         load_handler(app.functions["count"])
 
 
-def test_the_capability_table_in_the_docs_is_the_one_the_code_checks() -> None:
-    """docs/architecture.md shows portside.capabilities' table as generated from it."""
-    assert table_markdown() in (ROOT / "docs" / "architecture.md").read_text()
+@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md"])
+def test_the_capability_table_shown_is_the_one_the_code_checks(page: str) -> None:
+    """README and docs/architecture.md show portside.capabilities' table as generated from it."""
+    assert table_markdown() in (ROOT / page).read_text()

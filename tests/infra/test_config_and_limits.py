@@ -38,7 +38,8 @@ def test_bad_overrides_json() -> None:
 def test_aws_layers_reach_every_lambda_and_bad_ones_fail() -> None:
     arn = "arn:aws:lambda:eu-west-1:123456789012:layer:pillow:3"
     result = run("aws", full_app(), config={"app:awsLayers": f'["{arn}"]'})
-    assert all(f.inputs["layers"] == [arn] for f in result.of_type("aws:lambda/function:Function"))
+    functions = result.of_type("aws:lambda/function:Function")
+    assert functions and all(f.inputs["layers"] == [arn] for f in functions)
     fails("aws", full_app(), ConfigError, r"app:awsLayers must be a JSON list of Lambda layer ARNs",
           config={"app:awsLayers": '["pillow"]'})
 

@@ -36,7 +36,8 @@ def test_every_resource_is_a_child_of_a_component_that_registers_outputs(built: 
     children = [(kind.split(".")[-1], name) for comp in built.context.tree for kind, name in comp.children]
     recorded = [(r.type.rsplit(":", 1)[-1], r.name) for r in built.resources if not r.type.startswith("portside:")]
     assert sorted(children) == sorted(recorded)  # nothing is created outside a component's child()
-    assert all(c.outputs for c in built.context.tree if c.kind != "ServiceAgents")
+    components = [c for c in built.context.tree if c.kind != "ServiceAgents"]
+    assert components and all(c.outputs for c in components)
 
 
 INVENTORY = {
@@ -218,17 +219,21 @@ def test_encryption_and_public_access(built: Run, cloud: str) -> None:
         for b in buckets:
             assert all(blocks[b][k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
             assert sse[b]["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-        assert all(q.inputs["sqsManagedSseEnabled"] for q in built.of_type("aws:sqs/queue:Queue"))
-        assert all(t.inputs["kmsMasterKeyId"] == "alias/aws/sns" for t in built.of_type("aws:sns/topic:Topic"))
+        queues, topics = built.of_type("aws:sqs/queue:Queue"), built.of_type("aws:sns/topic:Topic")
+        assert queues and all(q.inputs["sqsManagedSseEnabled"] for q in queues)
+        assert topics and all(t.inputs["kmsMasterKeyId"] == "alias/aws/sns" for t in topics)
+        assert built.of_type("aws:dynamodb/table:Table")  # the loop below checks each
         for t in built.of_type("aws:dynamodb/table:Table"):
             assert t.inputs["serverSideEncryption"] == {"enabled": True} and t.inputs["pointInTimeRecovery"] == {"enabled": True}
             assert t.inputs["billingMode"] == "PAY_PER_REQUEST"
         assert built.named("seen", "aws:dynamodb/table:Table").inputs["ttl"] == {"attributeName": "expires_at", "enabled": True}
-        assert all(g.inputs["retentionInDays"] == 30 for g in built.of_type("aws:cloudwatch/logGroup:LogGroup"))
+        groups = built.of_type("aws:cloudwatch/logGroup:LogGroup")
+        assert groups and all(g.inputs["retentionInDays"] == 30 for g in groups)
     else:
         buckets = built.of_type("gcp:storage/bucket:Bucket")
         assert len(buckets) == 3
         assert all(b.inputs["uniformBucketLevelAccess"] and b.inputs["publicAccessPrevention"] == "enforced" for b in buckets)
+        assert built.of_type("gcp:firestore/database:Database")  # the loop below checks each
         for db in built.of_type("gcp:firestore/database:Database"):
             assert db.inputs["type"] == "FIRESTORE_NATIVE"
             assert db.inputs["pointInTimeRecoveryEnablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
