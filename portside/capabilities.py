@@ -106,7 +106,7 @@ GCP = Cloud(
     sort_key_bytes=1499,
     item_bytes=MIB,
     max_int=2 ** 63 - 1,
-    reserved_field=re.compile(r"^__.*__$"),
+    reserved_field="__*__",  # reserved(): a name that starts and ends with two underscores
     timeout=540,  # Cloud Functions, event-driven
     http_timeout=3600,
     http_gateway_timeout=None,
@@ -131,8 +131,14 @@ DEFAULT_CLOUDS = ("aws", "gcp")
 
 # SQS and SNS carry text: XML 1.0 characters only. A body outside them travels base64-encoded with
 # one attribute saying so (portside.aws.ports.wire_body), which counts toward the 10 attributes.
-_SQS_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 ENCODING_ATTRIBUTE = "portside-encoding"
+_unsafe: list[re.Pattern[str]] = []  # compiled on first use: a few ms a cold start need not pay
+
+
+def _sqs_unsafe() -> re.Pattern[str]:
+    if not _unsafe:
+        _unsafe.append(re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"))
+    return _unsafe[0]
 
 
 def sqs_text(body: bytes) -> str | None:
@@ -141,12 +147,19 @@ def sqs_text(body: bytes) -> str | None:
         text = body.decode()
     except UnicodeDecodeError:
         return None
-    return None if _SQS_UNSAFE.search(text) else text
+    if text.isascii() and text.isprintable():  # the usual body, without the regex
+        return text
+    return None if _sqs_unsafe().search(text) else text
 
 
 def sqs_safe(value: str) -> str:
     """An attribute value with the characters SQS refuses replaced (U+FFFD)."""
-    return _SQS_UNSAFE.sub("\ufffd", value)
+    return value if value.isascii() and value.isprintable() else _sqs_unsafe().sub("\ufffd", value)
+
+
+def reserved(cloud: Cloud, field: str) -> bool:
+    """Whether ``cloud`` reserves the field name (Firestore: names matching ``__.*__``)."""
+    return cloud.reserved_field is not None and len(field) >= 4 and field.startswith("__") and field.endswith("__")
 
 
 def clouds_of(names: Iterable[str] | None) -> tuple[Cloud, ...]:
@@ -197,7 +210,7 @@ ROWS: list[tuple[str, object]] = [
     ("table key (partition / sort)", lambda c: f"{c.partition_key_bytes} B / {c.sort_key_bytes} B"),
     ("table item", lambda c: _size(c.item_bytes)),
     ("integers in items", lambda c: "38 digits" if c.max_int == 10 ** 38 - 1 else "64-bit"),
-    ("reserved field names", lambda c: f"`{c.reserved_field.pattern}`" if c.reserved_field else "-"),
+    ("reserved field names", lambda c: "`__.*__`" if c.reserved_field else "-"),
     ("function timeout (event / HTTP)", lambda c: f"{c.timeout} s / {c.http_timeout} s"
         + (f" (gateway answers in {c.http_gateway_timeout} s)" if c.http_gateway_timeout else "")),
     ("function memory", lambda c: f"{c.memory} MB"),

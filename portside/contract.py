@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from portside.capabilities import ENCODING_ATTRIBUTE, Cloud, clouds_of, sqs_text, strictest
+from portside.capabilities import ENCODING_ATTRIBUTE, Cloud, clouds_of, reserved, sqs_text, strictest
 from portside.declarations import Bucket, Queue, Resource, Table, Topic
 from portside.errors import InvalidRequest, PayloadTooLarge
 
@@ -353,9 +353,9 @@ def _walk(table: str, value: Any, clouds: tuple[Cloud, ...], path: str) -> None:
             if not isinstance(k, str) or not k:
                 raise InvalidRequest(f"table {table!r}: field names must be non-empty str, got {k!r} at {path or 'top'}")
             for c in clouds:
-                if c.reserved_field is not None and c.reserved_field.match(k):
+                if reserved(c, k):
                     raise InvalidRequest(f"table {table!r}: field name {where!r} is reserved on {c.name} "
-                                         f"(names matching {c.reserved_field.pattern})")
+                                         "(names matching __.*__)")
             _walk(table, v, clouds, where)
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
