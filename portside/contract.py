@@ -21,16 +21,17 @@ and the rules portside adds for portability hold on every target:
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from portside.capabilities import ENCODING_ATTRIBUTE, Cloud, clouds_of, reserved, sqs_text, strictest
 from portside.declarations import Bucket, Queue, Resource, Table, Topic
 from portside.errors import InvalidRequest, PayloadTooLarge
 
-log = logging.getLogger("portside")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 DEFAULT_GROUP = "default"  # the FIFO message group of a message sent without an ordering key
 MAX_DELAY = 900  # seconds: SQS's DelaySeconds range, the one portside accepts everywhere
 _AWS_ATTRIBUTE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
@@ -218,7 +219,9 @@ class CheckedQueue(_Checked):
         if delay:
             ignored = [c.name for c in self.clouds if not c.delays]
             if ignored:
-                log.warning("queue %r: delay=%ss: %s has no per-message delivery delay, so there the message "
+                import logging  # here: a cold start that sends no delayed message never loads logging
+
+                logging.getLogger("portside").warning("queue %r: delay=%ss: %s has no per-message delivery delay, so there the message "
                             "is delivered at once", q.name, delay, " and ".join(ignored),
                             extra={"queue": q.name, "delay": delay})
             if not self.delays:

@@ -56,7 +56,7 @@ def test_backoff_and_schedule_and_route_shapes(app: App) -> None:
     with pytest.raises(DeclarationError, match="rate must be like '5 minutes'"):
         app.schedule("often", rate="5 fortnights")
     api = app.api("web")
-    with pytest.raises(DeclarationError, match="route must look like 'POST /orders/{id}'"):
+    with pytest.raises(DeclarationError, match="route must look like 'POST /items/{id}'"):
         api.route("FETCH /x")
 
 

@@ -104,7 +104,7 @@ def test_opentelemetry_span_continues_the_event_trace(monkeypatch: pytest.Monkey
 
 
 # -- what is logged: every failure in full, a success only when asked -----------------------------------
-logs = App("telemetry-logs")
+logs = App("telemetry-logs", clouds="aws")  # max_attempts=3 below is outside Pub/Sub's 5-100
 inbox = logs.queue("inbox")
 worker = logs.function("tests.core.test_telemetry:work", trigger=inbox.on_message(max_attempts=3))
 
