@@ -33,7 +33,7 @@ from portside import deployment as env
 from portside.app import load_app
 from portside.capabilities import GCP
 from portside.declarations import Function, HttpTrigger, ScheduleTrigger, Table
-from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke
+from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke, settle_batch
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, Headers, HttpRequest, HttpResponse, Message, Tick
 from portside.gcp.convert import Names, is_scheduler, resources_from_env, tick_of, to_events
@@ -204,11 +204,14 @@ def on_cloud_event(cloud_event: Any) -> None:
         log.warning("%s: unsupported CloudEvent: %s", dep.function.name, e)
         _abort(Reply(400, {"error": str(e)}))
         return
-    for event in events:
-        body, attributes = _dead_letter_payload(event, cloud_event)
-        reply = dep.deliver(event, body, attributes)
-        if reply.status >= 300:
-            _abort(reply)
+    replies: list[Reply] = []
+
+    def run(event: AnyEvent) -> bool:
+        replies.append(dep.deliver(event, *_dead_letter_payload(event, cloud_event)))
+        return replies[-1].status < 300
+
+    if settle_batch(events, run, ordered=True)[0]:  # a payload's events in order: the first failure answers
+        _abort(replies[-1])
 
 
 # -- HTTP entry --------------------------------------------------------------------------------
@@ -278,14 +281,17 @@ def on_http(request: Any) -> Any:
     except UnsupportedEvent as e:
         log.warning("%s: unsupported payload: %s", dep.function.name, e)
         return Reply(400, {"error": str(e)}).flask()
-    reply = Reply(200, {"ok": True})
-    for event in events:
+    replies = [Reply(200, {"ok": True})]
+
+    def run(event: AnyEvent) -> bool:
         if isinstance(event, Message) or not isinstance(received, (bytes, bytearray)):
             payload = _dead_letter_payload(event, received)
         else:  # a scheduler call or a tick over push: the request body as received
             payload = (body, {"content-type": request.headers.get("content-type", "application/octet-stream"),
                               **({"portside-schedule": event.schedule} if isinstance(event, Tick) else {})})
-        reply = dep.deliver(event, *payload)
-        if reply.status >= 300:
-            break
+        replies.append(dep.deliver(event, *payload))
+        return replies[-1].status < 300
+
+    settle_batch(events, run, ordered=True)  # a payload's events in order: the first failure answers
+    reply = replies[-1]
     return reply.flask()
