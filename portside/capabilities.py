@@ -55,7 +55,7 @@ AWS = Cloud(
     # "When you set FifoQueue, you can't set DelaySeconds per message" (SQS API SendMessage)
     fifo_delay=False,
     object_key_bytes=1024,  # docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
-    signed_url_seconds=7 * 24 * 3600,  # SigV4 presigned URLs: at most 7 days
+    signed_url_seconds=7 * 24 * 3600,  # SigV4 presigned URLs: "Maximum is 604800 seconds" (aws s3 presign)
     # DynamoDB: partition key 1-2048 bytes, sort key 1-1024 bytes, item 400 KB, numbers of up to 38
     # digits (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html)
     partition_key_bytes=2048,
@@ -97,7 +97,7 @@ GCP = Cloud(
     # Cloud Storage: 1-1024 bytes of UTF-8, no CR or LF, not "." or ".."
     # (cloud.google.com/storage/docs/naming-objects)
     object_key_bytes=1024,
-    signed_url_seconds=7 * 24 * 3600,  # V4 signed URLs: at most 7 days
+    signed_url_seconds=7 * 24 * 3600,  # V4 signed URLs: at most 7 days (cloud.google.com/storage/docs/access-control/signed-urls)
     # Firestore: documents of 1 MiB, 64-bit integers, field names matching __.*__ reserved
     # (cloud.google.com/firestore/quotas). Keys are queried by value, and a string's size is its UTF-8
     # bytes + 1 (firebase.google.com/docs/firestore/storage-size) against 1500 for a query value: the

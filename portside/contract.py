@@ -230,7 +230,8 @@ class CheckedQueue(_Checked):
 
 
 def check_group(queue: str, ordering_key: str | None, clouds: tuple[Cloud, ...]) -> None:
-    """SQS MessageGroupId: 1-128 characters of letters, digits and punctuation."""
+    """SQS MessageGroupId: "The length of MessageGroupId is 128 characters. Valid values: alphanumeric
+    characters and punctuation" (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html)."""
     if ordering_key is None:
         return
     if not isinstance(ordering_key, str) or not ordering_key:

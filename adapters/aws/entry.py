@@ -33,6 +33,7 @@ from portside.aws.events import (
     set_default_names,
     single,
 )
+from portside.capabilities import AWS
 from portside.declarations import Bucket, Function, HttpTrigger, Queue, Resource, Table, Topic
 from portside.delivery import Action, Outcome, dead_letter_attributes, decide, http_response, invoke, settle_batch
 from portside.errors import DeclarationError, UnsupportedEvent
@@ -276,7 +277,7 @@ class Runtime:
             body = rec["body"]
             group = _group(rec)
             original = _original_attributes(rec)
-            if len(original) + len(attributes) <= 10:
+            if len(original) + len(attributes) <= AWS.message_attributes:
                 attributes.update(original)
             elif original:
                 attributes["portside-original-attributes"] = _str_attr(json.dumps(rec.get("messageAttributes")))

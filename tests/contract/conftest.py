@@ -5,10 +5,7 @@ whose tools are missing is skipped with the reason."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,33 +13,11 @@ from typing import Any
 import pytest
 
 from portside.app import App
+from tests.aws.conftest import aws, moto_url  # noqa: F401  the AWS adapter's moto fixtures, reused
 from tests.contract.app import contract_app
 from tests.contract.harness import PROJECT, AwsHarness, FakeHarness, GcpHarness, Harness, LocalHarness
 
 TARGETS = ["fake", "local", "aws", "gcp"]
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -71,18 +46,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
 
 
 def _aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Callable[[App], Harness]:
-    from portside.aws import entry, ports
-    from tests.aws.conftest import aws_environ
-
-    url = request.getfixturevalue("moto")
-    for name in ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {**aws_environ(url), "AWS_CONFIG_FILE": os.devnull}.items():
-        monkeypatch.setenv(name, value)
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).read()
-    ports.reset_clients()
-    entry.reset()
-    request.addfinalizer(ports.reset_clients)
+    request.getfixturevalue("aws")  # tests/aws/conftest.py: a clean moto server, boto3 pointed at it
     return AwsHarness
 
 
