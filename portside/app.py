@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from portside import checks
-from portside.capabilities import clouds_of
 from portside.declarations import (
     Api,
     Function,
@@ -51,6 +49,8 @@ class App:
 
     def __init__(self, name: str, *, clouds: str | Iterable[str] | None = None) -> None:
         self.name = check_name("app", name)
+        from portside.capabilities import clouds_of  # here: importing the module alone (an entry) needs none
+
         try:
             self.clouds: tuple[str, ...] = tuple(c.name for c in clouds_of(clouds))
         except ValueError as e:
@@ -67,7 +67,9 @@ class App:
             )
         if resource.app is not None and resource.app is not self:
             raise DeclarationError(f"{resource!r} already belongs to app {resource.app.name!r}")
-        checks.declared(self, resource)
+        from portside.checks import declared
+
+        declared(self, resource)
         resource.app = self
         self.resources[resource.name] = resource
         return resource
@@ -135,7 +137,9 @@ class App:
                         (t.method, t.path) == (trigger.method, trigger.path):
                     raise DeclarationError(f"route {t.method} {t.path} is already served by {other.name!r}")
         fn = Function(fname, handler, trigger, tuple(dict.fromkeys(flat)), timeout, memory, concurrency)
-        checks.declared(self, fn)
+        from portside.checks import declared
+
+        declared(self, fn)
         self.functions[fname] = fn
         return fn
 

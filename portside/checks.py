@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from portside.capabilities import Cloud, clouds_of
-from portside.cron import Cron
 from portside.declarations import (
     Bucket,
     Function,
@@ -26,7 +25,6 @@ from portside.declarations import (
     TopicTrigger,
 )
 from portside.errors import CloudLimitError
-from portside.expressions import gcp_cron, pubsub_filter
 
 Warn = Callable[[str], None]
 
@@ -45,6 +43,8 @@ def resource_problems(resource: Resource, cloud: Cloud) -> list[str]:
         return []
     out = []
     if resource.cron:
+        from portside.cron import Cron  # cron and expressions load only for what needs them
+
         cron = Cron(resource.cron)
         if not cloud.cron_both_days and not cron.dom_any and not cron.dow_any:
             out.append(f"schedule {resource.name!r}: cron={resource.cron!r} on {cloud.name} sets both day-of-month "
@@ -54,6 +54,8 @@ def resource_problems(resource: Resource, cloud: Cloud) -> list[str]:
                        f"{', '.join(repr(x) for x in cron.extensions)}, which Cloud Scheduler's unix-cron does not "
                        "support (use numbers, names, ranges, lists, steps and '*')")
     elif not cloud.rate_any:
+        from portside.expressions import gcp_cron
+
         try:
             gcp_cron(resource)
         except CloudLimitError as e:
@@ -106,7 +108,9 @@ def function_problems(fn: Function, cloud: Cloud, warn: Warn = _quiet) -> list[s
             warn(f"{where(fn)}: max_attempts={t.max_attempts} on gcp: deletions arrive by Pub/Sub push, whose "
                  f"dead-letter policy allows {lo}-{hi} delivery attempts, so the event is tried "
                  f"{min(hi, max(lo, t.max_attempts))} times")
-    if isinstance(t, TopicTrigger) and cloud.filter_bytes is not None:
+    if isinstance(t, TopicTrigger) and cloud.filter_bytes is not None and t.filter:
+        from portside.expressions import pubsub_filter
+
         size = len(pubsub_filter(t.filter).encode())  # type: ignore[arg-type]
         if size > cloud.filter_bytes:
             out.append(f"{where(fn)}: filter={dict(t.filter)!r} on {c} is {size} bytes as a Pub/Sub filter; "
@@ -171,6 +175,8 @@ def declared(app: object, declaration: Resource | Function) -> None:
     clouds = clouds_of(app.clouds)  # type: ignore[attr-defined]
     name: str = app.name  # type: ignore[attr-defined]
     if isinstance(declaration, Schedule) and declaration.cron:
+        from portside.cron import Cron
+
         Cron(declaration.cron)  # what no cloud schedules (a minute of 61) fails whatever the clouds
     if isinstance(declaration, Resource):
         refuse(name, [(c.name, resource_problems(declaration, c)) for c in clouds])

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
-from portside.contract import checked, item_json
 from portside.declarations import Bucket, Queue, Resource, Table, Topic
 
 TYPE_CHECKING = False
@@ -25,7 +24,7 @@ else:
     def runtime_checkable(cls: type) -> type:
         return cls
 
-__all__ = ["BucketPort", "PortCache", "QueuePort", "TablePort", "Target", "TopicPort", "item_json"]
+__all__ = ["BucketPort", "PortCache", "QueuePort", "TablePort", "Target", "TopicPort"]
 
 
 class BucketPort(Protocol):
@@ -126,6 +125,8 @@ class PortCache:
     def port(self, resource: Resource) -> Port:
         port = self._ports.get(resource.name)
         if port is None:
+            from portside.contract import checked  # with the first port: a start that uses none pays nothing
+
             port = self._ports[resource.name] = checked(resource, self.make_port(resource))
         return port
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
+from portside.contract import item_json
 from portside.declarations import Bucket, Queue, Table, Topic
 from portside.errors import NotFound
-from portside.ports import item_json
 
 
 class FakeCloud(Protocol):

@@ -19,9 +19,10 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from portside import deployment as env
+from portside.contract import item_json
 from portside.declarations import Bucket, Queue, Resource, Table, Topic
 from portside.errors import DeclarationError, NotFound
-from portside.ports import PortCache, item_json
+from portside.ports import PortCache
 
 log = logging.getLogger("portside.gcp")
 PUBLISH_TIMEOUT = 30.0  # seconds to wait for Pub/Sub to accept one message

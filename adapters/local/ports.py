@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
 from portside.app import App
-from portside.contract import check_key
+from portside.contract import check_key, item_json
 from portside.declarations import (
     Bucket,
     ObjectCreatedTrigger,
@@ -34,7 +34,6 @@ from portside.errors import NotFound
 from portside.events import Message, ObjectCreated, ObjectDeleted
 from portside.local import codec
 from portside.local.store import Store
-from portside.ports import item_json
 
 
 class LocalCloud(Protocol):

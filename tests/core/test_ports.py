@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from portside import App
+from portside.contract import item_json
 from portside.declarations import Bucket, Resource
-from portside.ports import PortCache, item_json
+from portside.ports import PortCache
 
 
 class Made:
