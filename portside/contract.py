@@ -165,7 +165,7 @@ def check_message(kind: str, name: str, body: object, attributes: Mapping[str, s
         raise InvalidRequest(f"{kind} {name!r}: a message body reaches the port as bytes, got {type(body).__name__}")
     if not body:
         raise InvalidRequest(f"{kind} {name!r}: the message body is empty, which SQS and Pub/Sub refuse; "
-                             "send at least one byte (e.g. '{{}}')")
+                             "send at least one byte (e.g. '{}')")
     attrs: dict[str, str] = {}
     for k, v in (attributes or {}).items():
         problem = _attribute_problem(k, v, clouds)
