@@ -95,6 +95,9 @@ def _loads(text: str) -> Any:
 def _decode_json(body: bytes, what: str) -> Any:
     try:
         return json.loads(body)
+    except RecursionError:
+        raise PermanentError(f"{what} is JSON nested too deep to decode (beyond Python's recursion limit); "
+                             f"body starts {body[:60]!r}") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise PermanentError(f"{what} is not valid JSON: {e}; body starts {body[:60]!r}") from None
 
@@ -158,7 +161,7 @@ class _Body:
             # Decode UTF-8 (the norm) and scan it ourselves: the hot path of every queue; the
             # error text is built only on the error path.
             return _loads(body.decode())
-        except (ValueError, StopIteration):  # not JSON, a BOM, leading blanks, UTF-16/32 JSON:
+        except (ValueError, StopIteration, RecursionError):  # not JSON, a BOM, UTF-16/32, too deep:
             return _decode_json(body, f"body of {type(self).__name__} {self.id}")  # json.loads decides
 
 

@@ -29,6 +29,8 @@ from portside.aws.events import (
     http_flavour,
     http_result,
     items,
+    receive_count,
+    refused,
     scheduler_attempt,
     set_default_names,
     single,
@@ -166,6 +168,9 @@ class Runtime:
         try:
             kind = classify(event)
         except UnsupportedEvent as e:
+            if refused(event):  # a synchronous caller (authorizer, WebSocket) gets the error itself
+                log.error("%s: %s", self.function.name, e)
+                raise
             return self._unsupported(event, e)
         if kind in BATCH_SOURCES:
             return self._batch(event, kind)
@@ -282,7 +287,7 @@ class Runtime:
             elif original:
                 attributes["portside-original-attributes"] = _str_attr(json.dumps(rec.get("messageAttributes")))
         else:
-            body = json.dumps(rec, default=str, ensure_ascii=False)
+            body = _json(rec)
         try:
             from portside.aws import ports
 
@@ -297,7 +302,7 @@ class Runtime:
 
     def _unsupported(self, raw: Any, error: UnsupportedEvent) -> dict[str, Any]:
         log.error("%s: %s", self.function.name, error)
-        placeholder = Message("unsupported", json.dumps(raw, default=str)[:1024] or "-", "unknown")
+        placeholder = Message("unsupported", _json(raw)[:1024].encode(errors="replace") or b"-", "unknown")
         if self._dead_letter(raw, "unknown", Outcome(placeholder, 1, None, error)):
             return {"dead_lettered": 1, "error": str(error)}
         raise error
@@ -327,16 +332,24 @@ def _group(rec: Any) -> str | None:
 
 
 def _attempt(rec: Any, kind: str) -> int:
-    count = _system(rec, "ApproximateReceiveCount") if kind == "sqs" else None
-    return max(1, int(count)) if count is not None and count.isdigit() else 1
+    return receive_count(_system(rec, "ApproximateReceiveCount")) if kind == "sqs" else 1
+
+
+def _json(value: Any) -> str:
+    """``value`` as JSON text for a dead letter; one nested deeper than Python can encode (never
+    from Lambda, whose runtime could not have parsed it) is described instead."""
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except (RecursionError, ValueError):
+        keys = sorted(map(str, value))[:12] if isinstance(value, dict) else type(value).__name__
+        return json.dumps({"portside-unencodable": f"nested too deep to encode as JSON; keys {keys}"})
 
 
 def _placeholder(rec: Any, kind: str, names: Names, ident: str) -> AnyEvent:
     """A Message standing for a record that could not be mapped, so delivery can dead-letter it."""
-    body = rec.get("body") if isinstance(rec, dict) and isinstance(rec.get("body"), str) else \
-        json.dumps(rec, default=str)
+    body = rec.get("body") if isinstance(rec, dict) and isinstance(rec.get("body"), str) else _json(rec)
     source = names.logical(rec.get("eventSourceARN") if isinstance(rec, dict) else None)
-    return Message(ident or "unknown", body, source or kind)
+    return Message(ident or "unknown", body.encode(errors="replace"), source or kind)
 
 
 _runtime: Runtime | None = None

@@ -33,11 +33,13 @@ from portside.events import (
     now,
     parse_time,
 )
+from portside.telemetry import Logger
 
 TYPE_CHECKING = False  # typing, urllib.parse and base64 load where used, not at a cold start (bench/startup.py)
 if TYPE_CHECKING:
     from typing import Any
 
+log = Logger("portside.aws")
 UTC = timezone.utc
 EMPTY: Mapping[str, str] = MappingProxyType({})
 _fromtimestamp = datetime.fromtimestamp
@@ -188,8 +190,20 @@ def _epoch(value: Any, scale: float) -> datetime:
 def _time(value: Any) -> datetime:
     try:
         return parse_time(value)
-    except (TypeError, ValueError) as e:
-        raise UnsupportedEvent(str(e)) from None
+    except (TypeError, ValueError, OverflowError, OSError) as e:
+        raise UnsupportedEvent(f"bad time {value!r:.40}: {e}") from None
+
+
+def _epoch_any(value: Any) -> datetime:
+    """Epoch seconds, milliseconds or microseconds, told apart by magnitude: DynamoDB Streams send
+    seconds; through Kinesis Data Streams for DynamoDB ``ApproximateCreationDateTime`` has the
+    table's ApproximateCreationDateTimePrecision, MILLISECOND or MICROSECOND (DynamoDB API Reference,
+    EnableKinesisStreamingConfiguration). 1e11 s is the year 5138: nothing real is that far."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return _epoch(value, 1)  # names the bad value
+    return _epoch(value, 1 if abs(number) < 1e11 else 1000 if abs(number) < 1e14 else 1_000_000)
 
 
 def _text(value: Any, what: str) -> str:
@@ -198,7 +212,10 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-_SLIPS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+# What a wrong-typed or out-of-range field raises deep inside a mapping: a list where AWS sends
+# a string (TypeError), a date past year 9999 (OverflowError, OSError), nesting deeper than Python
+# can walk (RecursionError). UnicodeError is a ValueError.
+_SLIPS = (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError, OSError, RecursionError)
 
 
 def guarded(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -282,10 +299,7 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
         raise _bad("SQS record", rec, f"missing {e}") from None
     if type(mid) is not str or type(body) is not str or not isinstance(attrs, Mapping):
         raise _bad("SQS record", rec, "messageId and body must be strings, attributes an object")
-    try:
-        attempt = int(attrs.get("ApproximateReceiveCount") or 1)
-    except ValueError:
-        attempt = 1
+    attempt = receive_count(attrs.get("ApproximateReceiveCount"))
     if body[:1] == "{":
         kind = _sniff(body)
         if kind is not None:
@@ -303,7 +317,16 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
     except (TypeError, ValueError, OverflowError, OSError):
         raise _bad("SQS record", rec, f"bad SentTimestamp {sent!r}") from None
     return [Message(mid, data, names.logical(rec.get("eventSourceARN")), attributes,
-                    attempt if attempt > 0 else 1, attrs.get("MessageGroupId"), time)]
+                    attempt, attrs.get("MessageGroupId"), time)]
+
+
+def receive_count(value: Any) -> int:
+    """A delivery count (``ApproximateReceiveCount``, the scheduler's attempt number) as the 1-based
+    attempt; anything but up to 9 ASCII digits counts as 1 ('²'.isdigit() is true, int('²') raises,
+    and so does int() of 5,000 digits)."""
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value) or 1
+    return 1
 
 
 def _sqs_wrapped(kind: str, body: str, mid: str, attempt: int, attrs: Mapping[str, Any],
@@ -312,10 +335,11 @@ def _sqs_wrapped(kind: str, body: str, mid: str, attempt: int, attrs: Mapping[st
     only looked like one (a plain message that happens to mention ``TopicArn``)."""
     try:
         inner = json.loads(body)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         if kind != "s3":
             return None
-        raise UnsupportedEvent(f"SQS message {mid} looks like an S3 notification but is not JSON: {e}") from None
+        why = "nested too deep to parse" if isinstance(e, RecursionError) else f"not JSON: {e}"
+        raise UnsupportedEvent(f"SQS message {mid} looks like an S3 notification but is {why}") from None
     if not isinstance(inner, dict):
         return None
     if kind == "s3":
@@ -459,7 +483,7 @@ def dynamodb_record(rec: Mapping[str, Any], names: Names) -> RecordChanged:
         raise _bad("DynamoDB stream record", rec, "no dynamodb.Keys")
     return RecordChanged(_text(rec.get("eventID"), "DynamoDB eventID"), names.logical(rec.get("eventSourceARN")),
                          plain_item(d["Keys"]), kind, plain_item(d.get("OldImage")),  # type: ignore[arg-type]
-                         plain_item(d.get("NewImage")), _epoch(d.get("ApproximateCreationDateTime"), 1))
+                         plain_item(d.get("NewImage")), _epoch_any(d.get("ApproximateCreationDateTime")))
 
 
 @guarded("Kinesis record")
@@ -516,8 +540,7 @@ def scheduler_input(raw: Mapping[str, Any], names: Names, request_id: str | None
 
 
 def scheduler_attempt(raw: Mapping[str, Any]) -> int:
-    value = raw.get("attempt")
-    return int(value) if isinstance(value, str) and value.isdigit() and int(value) > 0 else 1
+    return receive_count(raw.get("attempt"))
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -603,13 +626,59 @@ def http_v2(raw: Mapping[str, Any], request_id: str | None = None) -> HttpReques
         raise _bad("HTTP API event", raw, str(e)) from None
 
 
+@guarded("Application Load Balancer event")
+def http_alb(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
+    """An Application Load Balancer request (a target group of type ``lambda``).
+
+    Unlike API Gateway, "if the query parameters are URL-encoded, the load balancer does not decode
+    them. You must decode them in your Lambda function" (Elastic Load Balancing user guide, "Lambda
+    functions as targets"; seen in apig-wsgi #253 and Powertools' ALBResolver #7940): names and values
+    are decoded here as a browser encodes a form (``+`` is a space). With multi-value headers enabled on
+    the target group, headers and query arrive only as ``multiValueHeaders`` and
+    ``multiValueQueryStringParameters``, never both forms. ALB names no request id and no time: the
+    Lambda request id (else the ``X-Amzn-Trace-Id`` it adds) and the time of arrival stand in.
+    """
+    mvh = raw.get("multiValueHeaders")
+    if isinstance(mvh, Mapping):
+        headers = Headers([(k, v) for k, vs in mvh.items() if isinstance(vs, list) for v in vs if isinstance(v, str)])
+    else:
+        headers = Headers(_str_values(raw.get("headers")))
+    mvq = raw.get("multiValueQueryStringParameters")
+    if isinstance(mvq, Mapping):
+        pairs = [(k, v) for k, vs in mvq.items() if isinstance(vs, list) for v in vs]
+    else:
+        pairs = list(_str_values(raw.get("queryStringParameters")).items())
+    from urllib.parse import unquote_plus
+
+    query: dict[str, list[str]] = {}
+    for k, v in pairs:
+        if isinstance(k, str) and isinstance(v, str):
+            query.setdefault(unquote_plus(k), []).append(unquote_plus(v))
+    forwarded = headers.get("x-forwarded-for", "")
+    ident = request_id or headers.get("x-amzn-trace-id")
+    if not ident:
+        from uuid import uuid4
+
+        ident = str(uuid4())
+    try:
+        return HttpRequest(ident, _text(raw.get("httpMethod"), "httpMethod"), raw.get("path") or "/", headers, query,
+                           _body(raw), {}, _cookies(headers.get("cookie")), forwarded.split(",")[0].strip() or None,
+                           None, now())
+    except (TypeError, ValueError) as e:
+        raise _bad("Application Load Balancer event", raw, str(e)) from None
+
+
 def http_flavour(raw: Mapping[str, Any]) -> str:
-    """"v1" (REST API) or "v2" (HTTP API, Function URL): which response shape the caller expects."""
+    """Which response shape the caller expects: "v1" (REST API), "v2" (HTTP API, Function URL),
+    "alb" or "alb-multi" (a load balancer, with multi-value headers enabled on its target group)."""
+    rc = raw.get("requestContext")
+    if isinstance(rc, Mapping) and "elb" in rc:
+        return "alb-multi" if "multiValueHeaders" in raw else "alb"
     return "v1" if "httpMethod" in raw else "v2"
 
 
 def http_result(response: HttpResponse, flavour: str = "v2") -> dict[str, Any]:
-    """An HttpResponse in the shape API Gateway / Function URLs expect; binary bodies base64."""
+    """An HttpResponse in the shape API Gateway, Function URLs or ALB expect; binary bodies base64."""
     text = response.is_text
     try:
         body = response.body.decode() if text else ""
@@ -619,6 +688,8 @@ def http_result(response: HttpResponse, flavour: str = "v2") -> dict[str, Any]:
         import base64
 
         body = base64.b64encode(response.body).decode()
+    if flavour[:3] == "alb":
+        return _alb_result(response, body, text, flavour == "alb-multi")
     out: dict[str, Any] = {"statusCode": response.status, "headers": dict(response.headers),
                            "body": body, "isBase64Encoded": not text}
     if response.cookies:
@@ -626,6 +697,34 @@ def http_result(response: HttpResponse, flavour: str = "v2") -> dict[str, Any]:
             out["multiValueHeaders"] = {"Set-Cookie": list(response.cookies)}
         else:
             out["cookies"] = list(response.cookies)
+    return out
+
+
+def _alb_result(response: HttpResponse, body: str, text: bool, multi: bool) -> dict[str, Any]:
+    """ALB's response: ``statusDescription`` ("200 OK") and, when the target group has multi-value
+    headers enabled, ``multiValueHeaders`` only (ALB then ignores ``headers``). Without them a header
+    appears once, so only the last cookie can be set: said in the log, never dropped silently."""
+    from http import HTTPStatus  # only load balancer functions pay for the enum
+
+    try:
+        phrase = HTTPStatus(response.status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    out: dict[str, Any] = {"statusCode": response.status, "statusDescription": f"{response.status} {phrase}",
+                           "body": body, "isBase64Encoded": not text}
+    if multi:
+        headers: dict[str, list[str]] = {k: [v] for k, v in response.headers.items()}
+        if response.cookies:
+            headers["Set-Cookie"] = list(response.cookies)
+        out["multiValueHeaders"] = headers
+    else:
+        single = dict(response.headers)
+        if response.cookies:
+            if len(response.cookies) > 1:
+                log.warning("the load balancer's target group has multi-value headers disabled: of %d cookies only "
+                            "the last is set; enable lambda.multi_value_headers.enabled", len(response.cookies))
+            single["Set-Cookie"] = response.cookies[-1]
+        out["headers"] = single
     return out
 
 
@@ -644,26 +743,82 @@ _RECORD_SOURCES: dict[str, tuple[str, RecordMapper]] = {
     "aws:dynamodb": ("dynamodb", lambda r, n: [dynamodb_record(r, n)]),
     "aws:kinesis": ("kinesis", lambda r, n: [kinesis_record(r, n)]),
 }
+_MAPPERS: dict[str, RecordMapper] = dict(_RECORD_SOURCES.values())
 BATCH_SOURCES = frozenset({"sqs", "dynamodb", "kinesis"})  # ReportBatchItemFailures
 
 
+def _record_kind(rec: Any) -> str | None:
+    """The source a record names (sqs, s3, ...), None if it names none portside knows."""
+    if not isinstance(rec, Mapping):
+        return None
+    source = rec.get("eventSource") or rec.get("EventSource")
+    hit = _RECORD_SOURCES.get(source) if type(source) is str else None
+    return hit[0] if hit else None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        source = value.get("eventSource") or value.get("EventSource")
+        return f"an object with keys {sorted(map(str, value))[:12]}" + (f" and eventSource {source!r:.40}" if source else "")
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def refused(raw: Any) -> str | None:
+    """Why ``raw`` is a Lambda event portside recognises but will not serve, or None.
+
+    Both are synchronous calls whose caller expects an answer portside does not give: an API
+    Gateway Lambda authorizer must answer an IAM policy (REST, HTTP API payload 1.0) or
+    ``isAuthorized`` (payload 2.0), not an HTTP response; a WebSocket API route is called per
+    connection and message, with a ``connectionId``. Taking them for an HttpRequest would answer
+    them wrongly, so they are refused by name (the entry raises, nothing is dead-lettered: an
+    authorizer event carries the caller's credentials)."""
+    if not isinstance(raw, Mapping):
+        return None
+    kind = raw.get("type")
+    if kind in ("TOKEN", "REQUEST") and ("methodArn" in raw or "routeArn" in raw):
+        arn = raw.get("methodArn") or raw.get("routeArn")
+        return (f"an API Gateway Lambda authorizer event (type {kind}, for {arn!r:.100}): portside functions serve "
+                "requests but are not authorizers, which must answer an IAM policy or isAuthorized; declare the "
+                "route on an api and authorize it with a plain Lambda authorizer or IAM/JWT auth")
+    rc = raw.get("requestContext")
+    if isinstance(rc, Mapping) and "connectionId" in rc and rc.get("eventType") in ("CONNECT", "MESSAGE", "DISCONNECT"):
+        return (f"an API Gateway WebSocket event ({rc.get('eventType')} on route {rc.get('routeKey')!r:.40}, "
+                f"connection {rc.get('connectionId')!r:.40}): portside has no WebSocket trigger; use an HTTP route, "
+                "or a queue or topic for messages")
+    return None
+
+
 def classify(raw: Any) -> str:
-    """Which Lambda source sent ``raw``: sqs, s3, sns, dynamodb, kinesis, http-v1, http-v2,
-    eventbridge, scheduler or cloudevent. Anything else is ``UnsupportedEvent`` naming what it saw."""
+    """Which Lambda source sent ``raw``: sqs, s3, sns, dynamodb, kinesis, http-v1, http-v2, http-alb,
+    eventbridge, scheduler or cloudevent. Anything else is ``UnsupportedEvent`` naming what it saw.
+
+    A batch is of the kind most of its records name: a malformed record (even the first) does not
+    decide it; ``items`` then refuses that record alone."""
     if not isinstance(raw, Mapping):
         raise UnsupportedEvent(f"a Lambda event must be a JSON object, got {type(raw).__name__} {raw!r:.60}")
     records = raw.get("Records")
     if records is not None:
-        if not isinstance(records, list) or not records or not isinstance(records[0], Mapping):
+        if type(records) is not list or not records:
             raise _bad("Lambda event", raw, "'Records' must be a non-empty list of objects")
-        first = records[0]
-        source = first.get("eventSource") or first.get("EventSource")
-        hit = _RECORD_SOURCES.get(source) if type(source) is str else None
-        if hit is None:
-            raise UnsupportedEvent(f"unsupported Lambda event: Records[0] has eventSource {source!r} "
-                                   f"(keys {sorted(first)[:12]})")
-        return hit[0]
+        kinds = [_record_kind(rec) for rec in records]
+        kind = kinds[0]
+        if kind is None or kinds.count(kind) != len(kinds):  # Lambda sends one source: the odd ones are malformed
+            votes: dict[str, int] = {}
+            for k in kinds:
+                if k:
+                    votes[k] = votes.get(k, 0) + 1
+            if not votes:
+                raise UnsupportedEvent(f"unsupported Lambda event: no record names a known eventSource "
+                                       f"(Records[0] is {_describe(records[0])})")
+            kind = max(votes, key=votes.__getitem__)  # the most records; on a tie, the first seen
+        return kind
+    why = refused(raw)
+    if why:
+        raise UnsupportedEvent(f"unsupported Lambda event: {why}")
     if "requestContext" in raw:
+        rc = raw["requestContext"]
+        if isinstance(rc, Mapping) and "elb" in rc:
+            return "http-alb"
         if "httpMethod" in raw:
             return "http-v1"
         if raw.get("version") == "2.0" or "rawPath" in raw:
@@ -674,15 +829,26 @@ def classify(raw: Any) -> str:
         return "cloudevent"
     if isinstance(raw.get("schedule"), str):
         return "scheduler"
-    raise UnsupportedEvent(f"unsupported Lambda event with top-level keys {sorted(raw)[:12]}"
+    raise UnsupportedEvent(f"unsupported Lambda event with top-level keys {sorted(map(str, raw))[:12]}"
                            f"{' and eventSource ' + repr(raw.get('eventSource')) if 'eventSource' in raw else ''}")
 
 
-def items(raw: Mapping[str, Any], kind: str, names: Names) -> Iterator[tuple[Mapping[str, Any], Any]]:
-    """(record, mapper) pairs of a ``Records`` event, for per-record delivery."""
-    mapper = next(m for k, m in _RECORD_SOURCES.values() if k == kind)
+def items(raw: Mapping[str, Any], kind: str, names: Names) -> Iterator[tuple[Any, RecordMapper]]:
+    """(record, mapper) pairs of a ``Records`` event, for per-record delivery: each record is
+    classified on its own, so one that is not an object or names another source fails alone."""
+    mapper = _MAPPERS[kind]
     for rec in raw["Records"]:
-        yield rec, mapper
+        if _record_kind(rec) == kind:
+            yield rec, mapper
+        else:
+            yield rec, _refuse_record(kind, rec)
+
+
+def _refuse_record(kind: str, rec: Any) -> RecordMapper:
+    def refuse(_rec: Any, _names: Names) -> Any:
+        raise UnsupportedEvent(f"malformed record in a {kind} batch: {_describe(rec)}")
+
+    return refuse
 
 
 def to_events(raw: Any, *, names: Names | None = None, request_id: str | None = None) -> list[AnyEvent]:
@@ -690,32 +856,39 @@ def to_events(raw: Any, *, names: Names | None = None, request_id: str | None = 
 
     ``names`` maps physical to logical names (default: ``PORTSIDE_RESOURCES``); ``request_id``
     (Lambda's ``context.aws_request_id``) is the id of events that carry none of their own.
+    Anything malformed raises ``UnsupportedEvent`` naming what it saw, never another error.
     """
     names = names or default_names()
     kind = classify(raw)
-    if kind == "sqs":
+    if kind == "sqs":  # the hot path: no per-record generator
         out: list[AnyEvent] = []
         for rec in raw["Records"]:
-            if not isinstance(rec, Mapping):
-                raise _bad("SQS event", raw, "every record must be an object")
+            if type(rec) is not dict or rec.get("eventSource") != "aws:sqs":
+                raise UnsupportedEvent(f"malformed record in a sqs batch: {_describe(rec)}")
             out += sqs_record(rec, names)
         return out
-    if kind in ("s3", "sns", "dynamodb", "kinesis"):
-        mapper = _RECORD_SOURCES["aws:" + kind][1]
-        return [e for rec in _records(raw, f"{kind} event") for e in mapper(rec, names)]
+    if kind in BATCH_SOURCES or kind in ("s3", "sns"):
+        return [e for rec, mapper in items(raw, kind, names) for e in mapper(rec, names)]
     return [single(raw, kind, names, request_id)]
 
 
 def single(raw: Mapping[str, Any], kind: str, names: Names, request_id: str | None = None) -> AnyEvent:
     """The one event of a non-batch source."""
-    if kind == "http-v1":
-        return http_v1(raw, request_id)
     if kind == "http-v2":
         return http_v2(raw, request_id)
+    if kind == "http-v1":
+        return http_v1(raw, request_id)
+    if kind == "http-alb":
+        return http_alb(raw, request_id)
     if kind == "eventbridge":
         return eventbridge(raw, names)
     if kind == "scheduler":
         return scheduler_input(raw, names, request_id)
     if kind == "cloudevent":
-        return Event.from_dict(raw)
+        return cloudevent(raw)
     raise UnsupportedEvent(f"{kind} events come in Records")
+
+
+@guarded("CloudEvent")
+def cloudevent(raw: Mapping[str, Any]) -> Event:
+    return Event.from_dict(raw)

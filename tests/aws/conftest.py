@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from portside import deployment as env
+
 EVENTS = Path(__file__).parent / "events"
 REGION = "eu-west-1"
 
@@ -102,3 +104,37 @@ def receive_all(sqs: Any, url: str, expected: int, timeout: float = 10.0) -> lis
                                   MessageSystemAttributeNames=["All"]).get("Messages", [])
         out += got
     return out
+
+
+def boto(service: str) -> Any:
+    """A boto3 client for the region the tests use (the endpoint comes from the environment)."""
+    import boto3
+
+    return boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def cloud(aws: str) -> dict[str, str]:
+    """The physical resources of tests/aws/e2e_app.py in moto."""
+    sqs, s3 = boto("sqs"), boto("s3")
+    for b in ("awstest-uploads", "awstest-thumbs"):
+        s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": REGION})
+    boto("dynamodb").create_table(TableName="awstest-seen", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                                  BillingMode="PAY_PER_REQUEST")
+    return {"uploads": "awstest-uploads", "thumbs": "awstest-thumbs", "seen": "awstest-seen",
+            "jobs": sqs.create_queue(QueueName="awstest-jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"],
+            "nightly": "awstest-nightly", "dlq": sqs.create_queue(QueueName="awstest-dlq")["QueueUrl"]}
+
+
+def runtime(function: str, cloud: dict[str, str], dlq: bool = True) -> Any:
+    """The Lambda runtime of tests/aws/e2e_app.py's ``function``, configured as infra does."""
+    from portside.aws import Runtime
+
+    return Runtime.from_env({env.APP: "tests.aws.e2e_app:app", env.FUNCTION: function,
+                             env.RESOURCES: json.dumps({k: v for k, v in cloud.items() if k != "dlq"}),
+                             env.DLQ_URL: cloud["dlq"] if dlq else ""})
+
+
+def seen_ids() -> set[str]:
+    return {i["id"]["S"] for i in boto("dynamodb").scan(TableName="awstest-seen")["Items"]}

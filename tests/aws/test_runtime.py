@@ -6,46 +6,13 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from typing import Any
 
 import pytest
 
 from portside import UnsupportedEvent
-from portside import deployment as env
-from portside.aws import Runtime
-from tests.aws.conftest import REGION, load, receive_all
+from tests.aws.conftest import boto, load, receive_all, runtime, seen_ids
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-def boto(service: str) -> Any:
-    import boto3
-
-    return boto3.client(service, region_name=REGION)
-
-
-@pytest.fixture
-def cloud() -> dict[str, str]:
-    """The physical resources of tests/aws/e2e_app.py in moto."""
-    sqs, s3 = boto("sqs"), boto("s3")
-    for b in ("awstest-uploads", "awstest-thumbs"):
-        s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": REGION})
-    boto("dynamodb").create_table(TableName="awstest-seen", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                                  AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                                  BillingMode="PAY_PER_REQUEST")
-    return {"uploads": "awstest-uploads", "thumbs": "awstest-thumbs", "seen": "awstest-seen",
-            "jobs": sqs.create_queue(QueueName="awstest-jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"],
-            "nightly": "awstest-nightly", "dlq": sqs.create_queue(QueueName="awstest-dlq")["QueueUrl"]}
-
-
-def runtime(function: str, cloud: dict[str, str], dlq: bool = True) -> Runtime:
-    return Runtime.from_env({env.APP: "tests.aws.e2e_app:app", env.FUNCTION: function,
-                             env.RESOURCES: json.dumps({k: v for k, v in cloud.items() if k != "dlq"}),
-                             env.DLQ_URL: cloud["dlq"] if dlq else ""})
-
-
-def seen_ids() -> set[str]:
-    return {i["id"]["S"] for i in boto("dynamodb").scan(TableName="awstest-seen")["Items"]}
 
 
 def test_fifo_batch_holds_back_the_rest_of_a_failed_group(cloud: dict[str, str]) -> None:
