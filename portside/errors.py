@@ -72,3 +72,36 @@ class HttpError(PermanentError):
             raise ValueError(f"HttpError is for 4xx answers, got {status}")
         super().__init__(message)
         self.status = status
+
+
+SLIPS = (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError, OSError, RecursionError)
+"""What a wrong-typed or out-of-range field raises deep inside an adapter's mapping: a list where the
+cloud sends a string (TypeError), a date past year 9999 (OverflowError, OSError), nesting deeper
+than Python can walk (RecursionError). UnicodeError is a ValueError."""
+
+
+def malformed(what: str, raw: object, why: str) -> UnsupportedEvent:
+    """The error for a payload that is not what ``what`` should be: the reason and the keys seen."""
+    keys = sorted(map(str, raw))[:12] if isinstance(raw, dict) else type(raw).__name__
+    return UnsupportedEvent(f"malformed {what}: {why}; keys were {keys}")
+
+
+def guarded(what: str):  # noqa: ANN201 - a decorator: (fn) -> fn
+    """Decorate an adapter's mapping of one raw payload (its first argument): any slip on a
+    malformed field becomes an ``UnsupportedEvent`` naming ``what``, the error and the keys seen,
+    never a bare KeyError or RecursionError from deep inside. Free when nothing goes wrong."""
+
+    def wrap(fn):  # noqa: ANN001, ANN202
+        def mapped(raw, *args):  # noqa: ANN001, ANN002, ANN202
+            try:
+                return fn(raw, *args)
+            except UnsupportedEvent:
+                raise
+            except SLIPS as e:
+                raise malformed(what, raw, f"{type(e).__name__}: {e}") from None
+
+        mapped.__name__, mapped.__qualname__, mapped.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        mapped.__wrapped__ = fn
+        return mapped
+
+    return wrap

@@ -18,7 +18,8 @@ from types import MappingProxyType
 
 from portside import deployment as env
 from portside.capabilities import ENCODING_ATTRIBUTE  # our ports set it on a body SQS/SNS cannot carry as text
-from portside.errors import UnsupportedEvent
+from portside.errors import UnsupportedEvent, guarded
+from portside.errors import malformed as _bad
 from portside.events import (
     AnyEvent,
     Event,
@@ -162,11 +163,6 @@ def set_default_names(names: Names | None) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _bad(what: str, raw: Any, why: str) -> UnsupportedEvent:
-    keys = sorted(raw)[:12] if isinstance(raw, Mapping) else type(raw).__name__
-    return UnsupportedEvent(f"malformed {what}: {why}; keys were {keys}")
-
-
 def _b64(text: Any, what: str) -> bytes:
     import base64
     import binascii
@@ -210,33 +206,6 @@ def _text(value: Any, what: str) -> str:
     if type(value) is not str or not value:
         raise UnsupportedEvent(f"{what} must be a non-empty string, got {value!r:.60}")
     return value
-
-
-# What a wrong-typed or out-of-range field raises deep inside a mapping: a list where AWS sends
-# a string (TypeError), a date past year 9999 (OverflowError, OSError), nesting deeper than Python
-# can walk (RecursionError). UnicodeError is a ValueError.
-_SLIPS = (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError, OSError, RecursionError)
-
-
-def guarded(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Any slip on a wrong-typed field (a list where AWS sends a string, ...) becomes an
-    ``UnsupportedEvent`` naming the source, the error and the keys seen: never a bare
-    KeyError/TypeError from deep inside. Free when nothing goes wrong (3.11 zero-cost try)."""
-
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def mapped(raw: Any, *args: Any) -> Any:
-            try:
-                return fn(raw, *args)
-            except UnsupportedEvent:
-                raise
-            except _SLIPS as e:
-                raise _bad(what, raw, f"{type(e).__name__}: {e}") from None
-
-        mapped.__name__, mapped.__qualname__, mapped.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-        mapped.__wrapped__ = fn  # type: ignore[attr-defined]
-        return mapped
-
-    return wrap
 
 
 # --------------------------------------------------------------------------- SQS (hot path)

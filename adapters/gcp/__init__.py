@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask  # functions-framework is a Flask app: importing it costs nothing more
 import functions_framework
 
 from portside import deployment as env
@@ -192,6 +193,7 @@ def _dead_letter_payload(event: AnyEvent, received: Any) -> tuple[bytes, dict[st
 @functions_framework.cloud_event
 def on_cloud_event(cloud_event: Any) -> None:
     """Eventarc's CloudEvent -> normalized event -> handler; 4xx for a malformed event."""
+    flask.g.portside_entered = True  # per request: _unreadable tells our errors from the framework's
     try:
         dep = deployment()
     except (DeclarationError, RuntimeError) as e:
@@ -212,6 +214,36 @@ def on_cloud_event(cloud_event: Any) -> None:
 
     if settle_batch(events, run, ordered=True)[0]:  # a payload's events in order: the first failure answers
         _abort(replies[-1])
+
+
+def _unreadable(error: Exception) -> Any:
+    """functions-framework reads the CloudEvent before ``on_cloud_event`` runs: a request it cannot
+    read was answered in HTML (400, 415), or with a 500 where it crashes (a JSON list where it
+    expects a background event's object, a list as an attribute). Answer those as every malformed
+    input is answered, a JSON 4xx naming the problem; an error after portside took the request
+    stays a 500."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(error, HTTPException):
+        if error.response is not None:  # portside's own answers (_abort)
+            return error.response
+        if error.code is not None and error.code < 500:
+            return _response(*Reply(error.code, {"error": f"not a CloudEvent: {error.description}"[:2000]}).flask())
+    if getattr(flask.g, "portside_entered", False):
+        log.exception("internal error in %s", on_cloud_event.__name__)
+        return _response(*Reply(500, {"error": "internal error"}).flask())
+    return _response(*Reply(400, {"error": f"cannot read the request as a CloudEvent: {type(error).__name__}: "
+                                           f"{error}"[:2000]}).flask())
+
+
+def json_errors() -> None:
+    """Register ``_unreadable`` on the functions-framework app being created: runs when the
+    deployed main.py imports this package (functions-framework creates the app first); outside
+    an app it does nothing."""
+    functions_framework.errorhandler(Exception)(_unreadable)
+
+
+json_errors()
 
 
 # -- HTTP entry --------------------------------------------------------------------------------
@@ -248,6 +280,7 @@ def _is_cloudevent(headers: Any) -> bool:
 @functions_framework.http
 def on_http(request: Any) -> Any:
     """HTTP routes, Pub/Sub push bodies, Cloud Scheduler calls and CloudEvents over HTTP."""
+    flask.g.portside_entered = True
     try:
         dep = deployment()
     except (DeclarationError, RuntimeError) as e:
@@ -268,13 +301,12 @@ def on_http(request: Any) -> Any:
         if is_scheduler(request.headers):
             events: list[AnyEvent] = [tick_of(dict(request.headers.items()), body, dep.names)]
         elif _is_cloudevent(request.headers):
-            from cloudevents.exceptions import GenericException
             from cloudevents.http import from_http
 
             try:
                 received = from_http(dict(request.headers.items()), body)
-            except GenericException as e:
-                raise UnsupportedEvent(f"malformed CloudEvent over HTTP: {e}") from None
+            except Exception as e:  # noqa: BLE001 - cloudevents raises its own errors, and TypeError/ValueError on odd shapes
+                raise UnsupportedEvent(f"malformed CloudEvent over HTTP: {type(e).__name__}: {e}") from None
             events = to_events(received, dep.names)
         else:
             events = to_events(body, dep.names)

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from portside import deployment as env
-from portside.errors import UnsupportedEvent
+from portside.errors import UnsupportedEvent, guarded
 from portside.events import (
     AnyEvent,
     Event,
@@ -111,13 +111,15 @@ def to_events(raw: Any, names: Names | None = None) -> list[AnyEvent]:
     if type(raw) is bytes:  # the HTTP entry's request body, on every push: the fast parse
         try:
             raw = _parse(raw.decode())
-        except (ValueError, StopIteration):
-            pass  # UTF-16/32 JSON, or not JSON: the general path below tells which
+        except (ValueError, StopIteration, RecursionError):
+            pass  # UTF-16/32 JSON, not JSON, too deep: the general path below tells which
     if isinstance(raw, (bytes, bytearray, memoryview, str)):
         try:
             raw = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise UnsupportedEvent(f"payload is not JSON: {e}; it starts {bytes(raw[:60]) if not isinstance(raw, str) else raw[:60]!r}") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
+            why = "nested too deep to parse" if isinstance(e, RecursionError) else f"not JSON: {e}"
+            start = bytes(raw[:60]) if not isinstance(raw, str) else raw[:60]
+            raise UnsupportedEvent(f"payload is {why}; it starts {start!r}") from None
     if type(raw) is dict and "message" in raw and "specversion" not in raw:  # the hot path: push
         return storage_notification(push_to_event(raw, names), names)
     if isinstance(raw, Mapping):
@@ -187,8 +189,8 @@ def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Na
     except (TypeError, ValueError):
         try:
             time = parse_time(published)
-        except (TypeError, ValueError) as e:
-            raise UnsupportedEvent(f"{where}: message {mid} publishTime: {e}") from None
+        except (TypeError, ValueError, OverflowError, OSError) as e:
+            raise UnsupportedEvent(f"{where}: message {mid} publishTime {published!r:.40}: {e}") from None
     if names.schedule:
         return Tick(mid, names.source or source or "schedule", time)
     key = get("orderingKey") or get("ordering_key") or None
@@ -213,6 +215,7 @@ _fromisoformat = datetime.fromisoformat
 
 
 
+@guarded("Pub/Sub push body")
 def push_to_event(raw: Mapping[str, Any], names: Names) -> Message | Tick:
     """A Pub/Sub push body (``{"message", "subscription", "deliveryAttempt"}``)."""
     sub = raw.get("subscription")
@@ -269,13 +272,15 @@ def _data(ce: dict[str, Any], what: str) -> Any:
     if isinstance(data, (bytes, bytearray, str)):
         try:
             data = json.loads(data) if data else None
-        except (ValueError, UnicodeDecodeError) as e:
-            raise UnsupportedEvent(f"{what}: data is not JSON: {e}") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
+            why = "nested too deep to parse" if isinstance(e, RecursionError) else f"not JSON: {e}"
+            raise UnsupportedEvent(f"{what}: data is {why}") from None
     if not isinstance(data, Mapping):
         raise UnsupportedEvent(f"{what}: data must be a JSON object, got {type(data).__name__}")
     return data
 
 
+@guarded("CloudEvent")
 def cloudevent_to_event(ce: dict[str, Any], names: Names) -> AnyEvent:
     missing = [k for k in _CE_REQUIRED if not ce.get(k)]
     if missing:
@@ -284,8 +289,8 @@ def cloudevent_to_event(ce: dict[str, Any], names: Names) -> AnyEvent:
     what = f"CloudEvent {ctype} {cid}"
     try:
         time = parse_time(ce.get("time"))
-    except (TypeError, ValueError) as e:
-        raise UnsupportedEvent(f"{what}: time: {e}") from None
+    except (TypeError, ValueError, OverflowError, OSError) as e:
+        raise UnsupportedEvent(f"{what}: time {ce.get('time')!r:.40}: {e}") from None
     if ctype in (STORAGE_FINALIZED, STORAGE_DELETED):
         return _storage(ce, cid, time, what, names, ObjectCreated if ctype == STORAGE_FINALIZED else ObjectDeleted)
     if ctype == PUBSUB_PUBLISHED:
@@ -443,8 +448,8 @@ def tick_of(headers: Mapping[str, str], body: bytes, names: Names) -> Tick:
                                "no X-CloudScheduler-JobName header and no schedule trigger configured")
     try:
         time = parse_time(when or None)
-    except (TypeError, ValueError) as e:
-        raise UnsupportedEvent(f"X-CloudScheduler-ScheduleTime: {e}") from None
+    except (TypeError, ValueError, OverflowError, OSError) as e:
+        raise UnsupportedEvent(f"X-CloudScheduler-ScheduleTime {when!r:.40}: {e}") from None
     ident = f"{job or schedule}@{when}" if when else h.get("function-execution-id") or \
         h.get("x-cloud-trace-context", "").split("/")[0] or f"{schedule}@{time.isoformat()}"
     return Tick(ident, schedule, time)

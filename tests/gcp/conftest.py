@@ -5,6 +5,7 @@ free 127.0.0.1 port, is polled until it answers, and is stopped with its whole p
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,8 +15,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from portside import deployment as env
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "portside-test"
@@ -195,3 +199,43 @@ _counter = iter(range(1, 1_000_000))
 def unique() -> str:
     """A fresh suffix for topic, subscription and collection names (one emulator per session)."""
     return f"{os.getpid()}-{next(_counter)}"
+
+
+@pytest.fixture(scope="module")
+def main_py(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("source") / "main.py"
+    path.write_text(env.gcp_main())
+    return str(path)
+
+
+@pytest.fixture
+def deploy(main_py: str):
+    """Deploy one declared function of the sample app: env as infra writes it -> a test client."""
+    from functions_framework import create_app
+
+    import portside.gcp as gcp
+    from portside.gcp import Deployment
+    from tests.gcp import payloads as P
+    from tests.gcp import sample
+
+    sample.SEEN.clear()
+
+    def make(function: str, signature: str = "http", dead_letter_topic: str | None = None, **extra: str) -> Any:
+        environ = {env.APP: "tests.gcp.sample:app", env.FUNCTION: function, env.PROJECT: PROJECT,
+                   env.RESOURCES: json.dumps(P.RESOURCES), **extra}
+        if dead_letter_topic:
+            environ[env.DEAD_LETTER_TOPIC] = dead_letter_topic
+        gcp.configure(Deployment.from_env(environ))
+        target = env.GCP_TARGETS["http" if signature == "http" else "event"]
+        app = create_app(target, main_py, "http" if signature == "http" else "cloudevent")
+        gcp.json_errors()  # what main.py's import of portside.gcp does in a fresh process (test_hostile checks it)
+        return app.test_client()
+
+    yield make
+    gcp.configure(None)
+
+
+def binary(ce: dict[str, Any], data: bytes, content_type: str) -> tuple[dict[str, str], bytes]:
+    headers = {f"ce-{k}": str(v) for k, v in ce.items() if k not in ("data", "datacontenttype")}
+    headers["Content-Type"] = content_type
+    return headers, data

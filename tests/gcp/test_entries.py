@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from functions_framework import create_app
@@ -14,44 +13,9 @@ from functions_framework import create_app
 import portside.gcp as gcp
 from portside import Event, Message, ObjectCreated, ObjectDeleted, RecordChanged, Tick
 from portside import deployment as env
-from portside.gcp import Deployment
 from tests.gcp import payloads as P
 from tests.gcp import sample
-from tests.gcp.conftest import PROJECT
-
-MAIN = env.gcp_main()
-
-
-@pytest.fixture(scope="module")
-def main_py(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("source") / "main.py"
-    path.write_text(MAIN)
-    return str(path)
-
-
-@pytest.fixture
-def deploy(main_py: str):
-    """Deploy one declared function of the sample app: env as infra writes it -> a test client."""
-    sample.SEEN.clear()
-
-    def make(function: str, signature: str = "http", dead_letter_topic: str | None = None, **extra: str) -> Any:
-        environ = {env.APP: "tests.gcp.sample:app", env.FUNCTION: function, env.PROJECT: PROJECT,
-                   env.RESOURCES: json.dumps(P.RESOURCES), **extra}
-        if dead_letter_topic:
-            environ[env.DEAD_LETTER_TOPIC] = dead_letter_topic
-        gcp.configure(Deployment.from_env(environ))
-        target = env.GCP_TARGETS["http" if signature == "http" else "event"]
-        return create_app(target, main_py, "http" if signature == "http" else "cloudevent").test_client()
-
-    yield make
-    gcp.configure(None)
-
-
-def binary(ce: dict[str, Any], data: bytes, content_type: str) -> tuple[dict[str, str], bytes]:
-    headers = {f"ce-{k}": str(v) for k, v in ce.items() if k not in ("data", "datacontenttype")}
-    headers["Content-Type"] = content_type
-    return headers, data
-
+from tests.gcp.conftest import PROJECT, binary
 
 # -- the CloudEvent entry ----------------------------------------------------------------------
 
