@@ -186,7 +186,7 @@ def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Na
         # fromisoformat reads it ten times faster than the general parse_time
         time = _fromisoformat(published) if type(published) is str and published[-1:] == "Z" \
             else parse_time(published)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         try:
             time = parse_time(published)
         except (TypeError, ValueError, OverflowError, OSError) as e:
