@@ -24,7 +24,6 @@ import os
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import flask  # functions-framework is a Flask app: importing it costs nothing more
@@ -47,25 +46,31 @@ JSON = {"content-type": "application/json"}
 ATTR_VALUE_LIMIT = GCP.attribute_value_bytes  # Pub/Sub attribute values (portside.capabilities)
 
 
-@dataclass(frozen=True)
 class Reply:
-    """An answer for functions-framework: status, JSON body, headers."""
+    """An answer for functions-framework: status, JSON body, headers. (Plain classes here: a
+    dataclass costs its decoration at every cold start.)"""
 
-    status: int
-    body: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("status", "body")
+
+    def __init__(self, status: int, body: Mapping[str, Any] | None = None) -> None:
+        self.status = status
+        self.body = body if body is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Reply({self.status}, {self.body!r})"
 
     def flask(self) -> tuple[bytes, int, dict[str, str]]:
         return json.dumps(self.body, separators=(",", ":")).encode(), self.status, JSON
 
 
-@dataclass
 class Deployment:
     """The one declared function this Cloud Function runs, its target, names and dead-letter topic."""
 
-    function: Function
-    target: Any
-    names: Names
-    dead_letter_topic: str | None = None
+    def __init__(self, function: Function, target: Any, names: Names, dead_letter_topic: str | None = None) -> None:
+        self.function = function
+        self.target = target
+        self.names = names
+        self.dead_letter_topic = dead_letter_topic
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Deployment:

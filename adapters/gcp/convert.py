@@ -15,7 +15,6 @@ import binascii
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -44,7 +43,6 @@ FIRESTORE_KINDS = {"created": "created", "updated": "updated", "deleted": "delet
 _CE_REQUIRED = ("specversion", "id", "source", "type")
 
 
-@dataclass(frozen=True)
 class Names:
     """What the adapter knows about this deployment: physical -> logical names, and the trigger.
 
@@ -53,10 +51,17 @@ class Names:
     are ticks; ``keys`` gives each table's key fields so ``RecordChanged.key`` is right.
     """
 
-    logical: Mapping[str, str] = field(default_factory=dict)
-    source: str | None = None
-    schedule: bool = False
-    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    __slots__ = ("logical", "source", "schedule", "keys")
+
+    def __init__(self, logical: Mapping[str, str] | None = None, source: str | None = None, schedule: bool = False,
+                 keys: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.logical = logical if logical is not None else {}
+        self.source = source
+        self.schedule = schedule
+        self.keys = keys if keys is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Names(source={self.source!r}, schedule={self.schedule}, logical={self.logical!r})"
 
     @classmethod
     def from_resources(cls, resources: Mapping[str, Any], **kw: Any) -> Names:

@@ -356,3 +356,21 @@ def test_s3_notification_lifecycle_expiration_is_a_deletion() -> None:
     raw = load("s3_notification.json")
     raw["Records"][1]["eventName"] = "LifecycleExpiration:Delete"
     assert isinstance(to_events(raw, names=NAMES)[1], ObjectDeleted)
+
+
+def test_the_query_parser_reads_raw_query_strings_as_parse_qsl_does() -> None:
+    """HTTP API's rawQueryString is parsed by a loop cheaper than parse_qsl (a third of an HTTP
+    event's mapping cost was parse_qsl); on 20,000 random strings of the characters that matter
+    ('=', '&', '%xx', '+', ';', non-ASCII) it must agree with parse_qsl(keep_blank_values=True)."""
+    import random
+    from urllib.parse import parse_qsl
+
+    from portside.aws.events import _query
+
+    rng = random.Random(3)
+    for _ in range(20_000):
+        text = "".join(rng.choice("ab=&%+2F3D41é ;") for _ in range(rng.randint(0, 20)))
+        expected: dict[str, list[str]] = {}
+        for k, v in parse_qsl(text, keep_blank_values=True):
+            expected.setdefault(k, []).append(v)
+        assert _query(text) == expected, text
