@@ -26,3 +26,24 @@ def paired(baseline: Callable[[], object], candidate: Callable[[], object],
         base.append(per_call_us(baseline, number))
         cand.append(per_call_us(candidate, number))
     return statistics.median(base), statistics.median(cand), statistics.median(c / b for b, c in zip(base, cand))
+
+
+def figure(baseline: Callable[[], object], candidate: Callable[[], object], budget: float | None = None,
+           rounds: int = 41, number: int = 200) -> dict[str, object]:
+    """``paired`` as the figure bench/results.py records: the candidate's ratio to the baseline
+    (median of the per-round ratios) with the quartiles as its spread, both sides' µs per call,
+    and the budget it is held to."""
+    baseline(), candidate()
+    ratios, base, cand = [], [], []
+    for _ in range(rounds):
+        b = per_call_us(baseline, number)
+        c = per_call_us(candidate, number)
+        base.append(b)
+        cand.append(c)
+        ratios.append(c / b)
+    q1, q2, q3 = statistics.quantiles(ratios, n=4)
+    out: dict[str, object] = {"ratio": round(statistics.median(ratios), 3), "spread": [round(q1, 3), round(q3, 3)],
+                              "us": round(statistics.median(cand), 2), "baseline_us": round(statistics.median(base), 2)}
+    if budget is not None:
+        out["budget"] = budget
+    return out

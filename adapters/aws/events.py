@@ -44,6 +44,7 @@ log = Logger("portside.aws")
 UTC = timezone.utc
 EMPTY: Mapping[str, str] = MappingProxyType({})
 _fromtimestamp = datetime.fromtimestamp
+_fromisoformat = datetime.fromisoformat
 
 
 # --------------------------------------------------------------------------- names
@@ -184,6 +185,11 @@ def _epoch(value: Any, scale: float) -> datetime:
 
 
 def _time(value: Any) -> datetime:
+    if value.__class__ is str and value[-1:] == "Z":  # RFC 3339 in UTC, as AWS writes it: Python 3.11's
+        try:                                          # fromisoformat reads it ten times faster than parse_time
+            return _fromisoformat(value)
+        except ValueError:
+            pass
     try:
         return parse_time(value)
     except (TypeError, ValueError, OverflowError, OSError) as e:
@@ -391,11 +397,13 @@ def s3_record(rec: Mapping[str, Any], names: Names) -> ObjectCreated | ObjectDel
         s3 = rec["s3"]
         bucket = _text(s3["bucket"]["name"], "S3 bucket name")
         obj = s3["object"]
-        from urllib.parse import unquote_plus
-
-        key = unquote_plus(_text(obj["key"], "S3 object key"))
+        key = _text(obj["key"], "S3 object key")
     except (KeyError, TypeError) as e:
         raise _bad("S3 record", rec, f"missing {e}") from None
+    if "%" in key or "+" in key:  # form-encoded ("+" a space): most keys are not
+        from urllib.parse import unquote_plus
+
+        key = unquote_plus(key)
     request = (rec.get("responseElements") or {}).get("x-amz-request-id")
     when = rec.get("eventTime")
     return _object_event(created, bucket, key, obj.get("sequencer"), f"{when}/{request}", _time(when),

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import datetime
+from time import gmtime as _gmtime
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
@@ -292,10 +293,7 @@ def cloudevent_to_event(ce: dict[str, Any], names: Names) -> AnyEvent:
         raise UnsupportedEvent(f"not a CloudEvent: missing {missing}; attributes were {sorted(map(str, ce))[:12]}")
     ctype, cid = ce["type"], str(ce["id"])
     what = f"CloudEvent {ctype} {cid}"
-    try:
-        time = parse_time(ce.get("time"))
-    except (TypeError, ValueError, OverflowError, OSError) as e:
-        raise UnsupportedEvent(f"{what}: time {ce.get('time')!r:.40}: {e}") from None
+    time = _time(ce.get("time"), what)
     if ctype in (STORAGE_FINALIZED, STORAGE_DELETED):
         return _storage(ce, cid, time, what, names, ObjectCreated if ctype == STORAGE_FINALIZED else ObjectDeleted)
     if ctype == PUBSUB_PUBLISHED:
@@ -309,6 +307,20 @@ def cloudevent_to_event(ce: dict[str, Any], names: Names) -> AnyEvent:
     if isinstance(ce.get("data"), memoryview):
         ce["data"] = bytes(ce["data"])
     return Event.from_dict(ce)
+
+
+def _time(value: Any, what: str) -> datetime:
+    """RFC 3339 text as Google writes it ("...Z", up to 9 fractional digits): Python 3.11's
+    fromisoformat reads it ten times faster than the general parse_time, which reads the rest."""
+    if value.__class__ is str and value[-1:] == "Z":
+        try:
+            return _fromisoformat(value)
+        except ValueError:
+            pass
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError, OverflowError, OSError) as e:
+        raise UnsupportedEvent(f"{what}: time {value!r:.40}: {e}") from None
 
 
 def _storage(ce: dict[str, Any], cid: str, time: Any, what: str, names: Names, cls: type) -> AnyEvent:
@@ -344,23 +356,79 @@ def _opt(value: Any) -> str | None:
 
 # -- Firestore ---------------------------------------------------------------------------------
 
-def firestore_data(data: Any, what: str) -> Mapping[str, Any]:
-    """DocumentEventData as JSON: protobuf bytes (production) are decoded with google-events."""
+def firestore_documents(data: Any, what: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str]:
+    """DocumentEventData -> (old fields, new fields, the document's full name), as plain values.
+
+    Production sends ``application/protobuf``: it is parsed by protobuf's own message class and its
+    Values read directly, about ten times cheaper than google-events' proto-plus wrapper followed
+    by MessageToDict and a walk of the JSON that makes; the JSON form (conformance samples,
+    structured mode) is read as JSON."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
-        if raw[:1] == b"{":
-            return _data({"data": raw}, what)
-        try:  # lazy: only Firestore-triggered functions pay for protobuf decoding
+        if raw[:1] != b"{":
+            return _protobuf_documents(raw, what)
+        data = _data({"data": raw}, what)
+    if not isinstance(data, Mapping):
+        raise UnsupportedEvent(f"{what}: data must be DocumentEventData (JSON or protobuf), got {type(data).__name__}")
+    try:
+        old, new = _document(data.get("oldValue")), _document(data.get("value"))
+    except (TypeError, ValueError, AttributeError) as e:
+        raise UnsupportedEvent(f"{what}: malformed document fields: {e}") from None
+    doc = data.get("value") or data.get("oldValue") or {}
+    return old, new, doc.get("name", "") if isinstance(doc, Mapping) else ""
+
+
+_document_event_data: Any = None  # protobuf's DocumentEventData class, loaded on the first Firestore event
+
+
+def _protobuf_documents(raw: bytes, what: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str]:
+    global _document_event_data
+    try:
+        if _document_event_data is None:  # lazy: only Firestore-triggered functions load protobuf
             from google.events.cloud.firestore_v1.types import DocumentEventData
-            from google.protobuf.json_format import MessageToDict
-            message = DocumentEventData.deserialize(raw)
-        except Exception as e:  # noqa: BLE001 - DecodeError and friends, named below
-            raise UnsupportedEvent(f"{what}: data is not a Firestore DocumentEventData protobuf: "
-                                   f"{type(e).__name__}: {e}") from None
-        return MessageToDict(DocumentEventData.pb(message))
-    if isinstance(data, Mapping):
-        return data
-    raise UnsupportedEvent(f"{what}: data must be DocumentEventData (JSON or protobuf), got {type(data).__name__}")
+
+            _document_event_data = DocumentEventData.pb()
+        message = _document_event_data.FromString(raw)
+    except Exception as e:  # noqa: BLE001 - DecodeError and friends, named below
+        raise UnsupportedEvent(f"{what}: data is not a Firestore DocumentEventData protobuf: "
+                               f"{type(e).__name__}: {e}") from None
+    old = _pb_fields(message.old_value.fields) if message.old_value.name else None
+    new = _pb_fields(message.value.fields) if message.value.name else None
+    return old, new, message.value.name or message.old_value.name
+
+
+def _pb_fields(fields: Any) -> dict[str, Any]:
+    return {k: _pb_value(v) for k, v in fields.items()}
+
+
+def _pb_value(value: Any) -> Any:
+    """One protobuf ``Value`` -> the plain value ``firestore_value`` gives for its JSON form."""
+    kind = value.WhichOneof("value_type")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "integer_value":
+        return value.integer_value
+    if kind == "double_value":
+        return value.double_value
+    if kind == "boolean_value":
+        return value.boolean_value
+    if kind == "map_value":
+        return _pb_fields(value.map_value.fields)
+    if kind == "array_value":
+        return [_pb_value(x) for x in value.array_value.values]
+    if kind == "timestamp_value":  # as firestore_value writes the JSON form's: microseconds, "Z"
+        ts = value.timestamp_value
+        year, month, day, hour, minute, second = _gmtime(ts.seconds)[:6]
+        micros = ts.nanos // 1000
+        return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}" + \
+            (f".{micros:06d}Z" if micros else "Z")
+    if kind == "reference_value":
+        return value.reference_value
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    if kind == "geo_point_value":
+        return {"latitude": value.geo_point_value.latitude, "longitude": value.geo_point_value.longitude}
+    return None  # null_value, or no value set
 
 
 def firestore_value(value: Mapping[str, Any]) -> Any:
@@ -402,15 +470,9 @@ def _document(doc: Any) -> dict[str, Any] | None:
 
 
 def _firestore(ce: dict[str, Any], cid: str, time: Any, what: str, names: Names) -> RecordChanged:
-    data = firestore_data(ce.get("data"), what)
-    try:
-        old, new = _document(data.get("oldValue")), _document(data.get("value"))
-    except (TypeError, ValueError, AttributeError) as e:
-        raise UnsupportedEvent(f"{what}: malformed document fields: {e}") from None
+    old, new, full = firestore_documents(ce.get("data"), what)
     path = ce.get("document") or ""
     if not path:
-        doc = data.get("value") or data.get("oldValue") or {}
-        full = doc.get("name", "") if isinstance(doc, Mapping) else ""
         path = full.split("/documents/", 1)[1] if "/documents/" in full else str(ce.get("subject", "")).removeprefix("documents/")
     collection, _, doc_id = path.rpartition("/")
     if not collection or not doc_id:

@@ -190,3 +190,19 @@ def test_the_fast_json_parse_accepts_and_refuses_exactly_what_json_loads_does(be
         assert one(push, Names(source="orders")).json() == {"order": "o-1", "total": 42}
     utf16 = json.dumps({"order": "o-1"}).encode("utf-16")
     assert one(json.dumps({"message": P.pubsub_message(data=utf16)}).encode(), Names(source="orders")).json() == {"order": "o-1"}
+
+
+def test_a_protobuf_document_event_gives_the_same_plain_values_as_its_json_form() -> None:
+    """Production's application/protobuf is read field by field (ten times cheaper than proto-plus
+    and MessageToDict); every Value type must come out as the JSON form's does."""
+    fields = {**P.FIRESTORE_COMPLEX["value"]["fields"], "raw": {"bytesValue": "AQIDBA=="},
+              "when": {"timestampValue": "2026-11-22T20:01:02.123456Z"}}
+    old = {**fields, "booleanValue": {"booleanValue": False}}
+    as_json = P.firestore_event("updated", document="items/o-1", data={
+        "oldValue": {"name": "projects/p/databases/d/documents/items/o-1", "fields": old},
+        "value": {"name": "projects/p/databases/d/documents/items/o-1", "fields": fields}})
+    as_protobuf = dict(as_json, datacontenttype="application/protobuf", data=P.firestore_protobuf(old, fields))
+    (a,), (b,) = to_events(as_json, NAMES), to_events(as_protobuf, NAMES)
+    assert (b.old, b.new, b.kind, b.key) == (a.old, a.new, a.kind, a.key)
+    assert b.new["raw"] == "AQIDBA==" and b.new["when"] == "2026-11-22T20:01:02.123456Z" and b.new["nullValue"] is None
+    assert b.new["mapValue"] == {"field1": "x", "field2": ["x", 1]} and b.old["booleanValue"] is False
