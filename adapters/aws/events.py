@@ -230,14 +230,13 @@ def _sqs_attributes(raw: Mapping[str, Any]) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
-def _sns_attributes(raw: Mapping[str, Any] | None) -> Mapping[str, str]:
+def _sns_attributes(raw: Mapping[str, Any]) -> Mapping[str, str]:
     """SNS MessageAttributes ({Type, Value}) -> str; Binary stays base64 text, String.Array JSON text."""
-    if not raw:
-        return EMPTY
     out = {}
     for name, value in raw.items():
-        if isinstance(value, Mapping) and isinstance(value.get("Value"), str):
-            out[name] = value["Value"]
+        text = value.get("Value") if value.__class__ is dict else None
+        if text.__class__ is str:
+            out[name] = text
     return MappingProxyType(out)
 
 
@@ -344,14 +343,21 @@ def _records(raw: Any, what: str) -> list[Mapping[str, Any]]:
 @guarded("SNS notification")
 def sns_message(sns: Mapping[str, Any], names: Names, attempt: int = 1, group: str | None = None) -> Message:
     """An SNS notification (the ``Sns`` object of a Lambda record, or an envelope in SQS)."""
-    if not isinstance(sns, Mapping) or sns.get("Type", "Notification") != "Notification":
-        raise _bad("SNS notification", sns, f"Type is {sns.get('Type') if isinstance(sns, Mapping) else None!r}")
-    mid = _text(sns.get("MessageId"), "SNS MessageId")
+    if sns.__class__ is not dict and not isinstance(sns, Mapping):
+        raise _bad("SNS notification", sns, "not an object")
+    kind = sns.get("Type", "Notification")
+    if kind != "Notification":
+        raise _bad("SNS notification", sns, f"Type is {kind!r:.40}")
+    mid = sns.get("MessageId")
     message = sns.get("Message")
-    if not isinstance(message, str):
+    if mid.__class__ is not str or not mid or message.__class__ is not str:
+        _text(mid, "SNS MessageId")
         raise _bad("SNS notification", sns, "Message must be a string")
-    attributes = _sns_attributes(sns.get("MessageAttributes"))
-    data, attributes = _decoded(message.encode(), attributes)
+    raw = sns.get("MessageAttributes")
+    attributes = _sns_attributes(raw) if raw else EMPTY
+    data = message.encode()
+    if ENCODING_ATTRIBUTE in attributes:
+        data, attributes = _decoded(data, attributes)
     return Message(mid, data, names.logical(sns.get("TopicArn")), attributes, attempt,
                    group or sns.get("MessageGroupId"), _time(sns.get("Timestamp")))
 
@@ -382,11 +388,9 @@ def _object_event(created: bool, bucket: str, key: str, sequencer: Any, fallback
 @guarded("S3 record")
 def s3_record(rec: Mapping[str, Any], names: Names) -> ObjectCreated | ObjectDeleted:
     """One S3 event notification record; the key arrives form-encoded (``+``, ``%xx``)."""
-    name = rec.get("eventName") or ""
-    if not isinstance(name, str):
-        name = ""
-    name = name.removeprefix("s3:")
-    if name.startswith("ObjectCreated:"):
+    name = rec.get("eventName")
+    name = name.removeprefix("s3:") if name.__class__ is str else ""
+    if name[:14] == "ObjectCreated:":
         created = True
     elif name.startswith(("ObjectRemoved:", "LifecycleExpiration:")):
         created = False
@@ -404,9 +408,11 @@ def s3_record(rec: Mapping[str, Any], names: Names) -> ObjectCreated | ObjectDel
         from urllib.parse import unquote_plus
 
         key = unquote_plus(key)
-    request = (rec.get("responseElements") or {}).get("x-amz-request-id")
     when = rec.get("eventTime")
-    return _object_event(created, bucket, key, obj.get("sequencer"), f"{when}/{request}", _time(when),
+    sequencer = obj.get("sequencer")
+    if not sequencer:  # S3 always sends one; without it, the request id
+        sequencer = f"{when}/{(rec.get('responseElements') or {}).get('x-amz-request-id')}"
+    return _object_event(created, bucket, key, sequencer, "", _time(when),
                          obj.get("size"), obj.get("eTag"), obj.get("versionId"), names)
 
 
