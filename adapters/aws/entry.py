@@ -28,6 +28,7 @@ from portside.aws.events import (
     classify,
     http_flavour,
     http_result,
+    http_target,
     items,
     receive_count,
     refused,
@@ -41,7 +42,6 @@ from portside.delivery import Action, Outcome, dead_letter_attributes, decide, h
 from portside.errors import DeclarationError, UnsupportedEvent
 from portside.events import AnyEvent, HttpResponse, Message
 from portside.ports import PortCache
-from portside.record import replace
 from portside.routing import Router
 from portside.telemetry import Logger
 
@@ -181,18 +181,19 @@ class Runtime:
     # -- HTTP --
     def _http(self, raw: dict[str, Any], kind: str, request_id: str | None) -> dict[str, Any]:
         flavour = http_flavour(raw)
+        matched = None
+        target = http_target(raw, kind) if isinstance(self.function.trigger, HttpTrigger) else None
+        if target is not None:  # API Gateway routed the request already (it names the route); a Function URL or ALB does not
+            route = self.router.match(*target)
+            if isinstance(route, HttpResponse):
+                return http_result(route, flavour)
+            matched = (route.params, route.name)
         try:
-            request = single(raw, kind, self.names, request_id)
+            request = single(raw, kind, self.names, request_id, matched)
         except UnsupportedEvent as e:
             log.warning("bad HTTP event: %s", e)
             return http_result(HttpResponse(400, {"content-type": "application/json"},
                                             json.dumps({"error": str(e)}).encode()), flavour)
-        if isinstance(self.function.trigger, HttpTrigger) and request.route is None:
-            # API Gateway routed the request already (it names the route); a Function URL routes nothing
-            route = self.router.match(request.method, request.path)
-            if isinstance(route, HttpResponse):
-                return http_result(route, flavour)
-            request = replace(request, path_params=route.params, route=route.name)
         return http_result(http_response(invoke(self.function, self.target, request)), flavour)
 
     # -- batches --

@@ -40,6 +40,8 @@ TYPE_CHECKING = False  # typing, urllib.parse and base64 load where used, not at
 if TYPE_CHECKING:
     from typing import Any
 
+    Matched = tuple[Mapping[str, str], str]  # a route the entry matched: (path params, route name)
+
 log = Logger("portside.aws")
 UTC = timezone.utc
 EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -584,7 +586,7 @@ def _query(raw_query: str) -> dict[str, list[str]]:
 
 
 @guarded("API Gateway REST event")
-def http_v1(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
+def http_v1(raw: Mapping[str, Any], request_id: str | None = None, matched: Matched | None = None) -> HttpRequest:
     """API Gateway REST API (payload 1.0): prefers the multi-value forms when present."""
     rc = raw.get("requestContext") or {}
     method = raw.get("httpMethod") or rc.get("httpMethod")
@@ -602,18 +604,18 @@ def http_v1(raw: Mapping[str, Any], request_id: str | None = None) -> HttpReques
     cookie = next((v for k, v in headers if k.lower() == "cookie"), None)
     ident = rc.get("requestId") or request_id
     try:
+        params, route = matched or (_str_values(raw.get("pathParameters")),
+                                    f"{method.upper()} {resource}" if isinstance(resource, str) and resource else None)
         return HttpRequest(_text(ident, "requestContext.requestId"), _text(method, "httpMethod"),
                            raw.get("path") or rc.get("path") or "/", Headers(headers), query, _body(raw),
-                           _str_values(raw.get("pathParameters")), _cookies(cookie),
-                           (rc.get("identity") or {}).get("sourceIp"),
-                           f"{method.upper()} {resource}" if isinstance(resource, str) and resource else None,
+                           params, _cookies(cookie), (rc.get("identity") or {}).get("sourceIp"), route,
                            _epoch(rc.get("requestTimeEpoch"), 1000))
     except (TypeError, ValueError) as e:
         raise _bad("API Gateway REST event", raw, str(e)) from None
 
 
 @guarded("HTTP API / Function URL event")
-def http_v2(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
+def http_v2(raw: Mapping[str, Any], request_id: str | None = None, matched: Matched | None = None) -> HttpRequest:
     """HTTP API (payload 2.0) and Lambda Function URLs (same shape, routeKey ``$default``)."""
     rc = raw.get("requestContext") or {}
     http = rc.get("http") or {}
@@ -627,19 +629,19 @@ def http_v2(raw: Mapping[str, Any], request_id: str | None = None) -> HttpReques
         if sep:
             cookies.setdefault(name.strip(), value)
     route = raw.get("routeKey")
+    params, route = matched or (_str_values(raw.get("pathParameters")), route if route and route != "$default" else None)
     try:
         return HttpRequest(_text(rc.get("requestId") or request_id, "requestContext.requestId"),
                            _text(http.get("method"), "requestContext.http.method"),
                            raw.get("rawPath") or http.get("path") or "/", _str_values(raw.get("headers")),
-                           query, _body(raw), _str_values(raw.get("pathParameters")), cookies,
-                           http.get("sourceIp"), route if route and route != "$default" else None,
+                           query, _body(raw), params, cookies, http.get("sourceIp"), route,
                            _epoch(rc.get("timeEpoch"), 1000))
     except (TypeError, ValueError) as e:
         raise _bad("HTTP API event", raw, str(e)) from None
 
 
 @guarded("Application Load Balancer event")
-def http_alb(raw: Mapping[str, Any], request_id: str | None = None) -> HttpRequest:
+def http_alb(raw: Mapping[str, Any], request_id: str | None = None, matched: Matched | None = None) -> HttpRequest:
     """An Application Load Balancer request (a target group of type ``lambda``).
 
     Unlike API Gateway, "if the query parameters are URL-encoded, the load balancer does not decode
@@ -673,11 +675,33 @@ def http_alb(raw: Mapping[str, Any], request_id: str | None = None) -> HttpReque
 
         ident = str(uuid4())
     try:
+        params, route = matched or ({}, None)
         return HttpRequest(ident, _text(raw.get("httpMethod"), "httpMethod"), raw.get("path") or "/", headers, query,
-                           _body(raw), {}, _cookies(headers.get("cookie")), forwarded.split(",")[0].strip() or None,
-                           None, now())
+                           _body(raw), params, _cookies(headers.get("cookie")), forwarded.split(",")[0].strip() or None,
+                           route, now())
     except (TypeError, ValueError) as e:
         raise _bad("Application Load Balancer event", raw, str(e)) from None
+
+
+def http_target(raw: Mapping[str, Any], kind: str) -> tuple[str, str] | None:
+    """(method, path) of an HTTP event that names no route of its own, for the entry to route it
+    before the request is built (building it twice cost a third of a request); None when API
+    Gateway routed it already (a REST resource, an HTTP API route key) or the fields are not text."""
+    try:
+        if kind == "http-v2":
+            http = raw["requestContext"]["http"]
+            method, path, routed = http.get("method"), raw.get("rawPath") or http.get("path") or "/", \
+                raw.get("routeKey") not in (None, "", "$default")
+        else:
+            rc = raw.get("requestContext") or {}
+            method = raw.get("httpMethod") or rc.get("httpMethod")
+            path = raw.get("path") or rc.get("path") or "/"
+            routed = kind == "http-v1" and bool(raw.get("resource"))
+    except SLIPS:
+        return None
+    if routed or method.__class__ is not str or path.__class__ is not str:
+        return None
+    return method.upper(), path
 
 
 def http_flavour(raw: Mapping[str, Any]) -> str:
@@ -884,14 +908,15 @@ def to_events(raw: Any, *, names: Names | None = None, request_id: str | None = 
     return [single(raw, kind, names, request_id)]
 
 
-def single(raw: Mapping[str, Any], kind: str, names: Names, request_id: str | None = None) -> AnyEvent:
-    """The one event of a non-batch source."""
+def single(raw: Mapping[str, Any], kind: str, names: Names, request_id: str | None = None,
+           matched: Matched | None = None) -> AnyEvent:
+    """The one event of a non-batch source; ``matched`` is the route the entry found for it."""
     if kind == "http-v2":
-        return http_v2(raw, request_id)
+        return http_v2(raw, request_id, matched)
     if kind == "http-v1":
-        return http_v1(raw, request_id)
+        return http_v1(raw, request_id, matched)
     if kind == "http-alb":
-        return http_alb(raw, request_id)
+        return http_alb(raw, request_id, matched)
     if kind == "eventbridge":
         return eventbridge(raw, names)
     if kind == "scheduler":
