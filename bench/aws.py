@@ -152,9 +152,15 @@ def normalize() -> dict[str, Any]:
         for m in to_events(sqs, names=names):
             m.json()
 
+    from portside.events import Message
+
+    made = to_events(sqs, names=names)
+    fields = [(m.id, m.body, m.source, m.attributes, m.attempt, m.ordering_key, m.time) for m in made]
     cases = {
         "SQS batch of 10 JSON messages: to_events": figure(lambda: [loads(b) for b in bodies],
                                                            lambda: to_events(sqs, names=names), 1.3),
+        "  of which Message(...) x10, the core's event class (what bounds it)": figure(
+            lambda: [loads(b) for b in bodies], lambda: [Message(*f) for f in fields]),
         "  the same, + .json() of each message": figure(lambda: [loads(b) for b in bodies], with_json),
         "SNS, 10 records: to_events": figure(lambda: [loads(m) for m in messages], lambda: to_events(sns, names=names), 1.3),
         "S3 via SQS, 10 notifications: to_events": figure(lambda: [loads(b) for b in s3_bodies],
@@ -176,6 +182,7 @@ def roundtrip() -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     from bench.timing import figure
+    from portside import HttpResponse
     from portside import deployment as env
     from portside.aws import Runtime
 
@@ -203,15 +210,37 @@ def roundtrip() -> dict[str, Any]:
     ours, theirs = route(http, ctx), resolver.resolve(http, ctx)
     assert ours["statusCode"] == theirs["statusCode"] == 200 and json.loads(ours["body"]) == json.loads(theirs["body"])
 
+    def powertools_batch() -> object:
+        return process_partial_response(event=sqs, record_handler=nothing, processor=processor, context=ctx)
+
     cases = {
         "SQS batch of 10 through handler(event, context), handler does nothing": figure(
-            lambda: process_partial_response(event=sqs, record_handler=nothing, processor=processor, context=ctx),
-            lambda: consumer(sqs, ctx), 2.0, number=100),
+            powertools_batch, lambda: consumer(sqs, ctx), 2.0, number=100),
+        "  of which the Lambda entry without invoke() (to_events, bookkeeping, settling)": _without_invoke(
+            powertools_batch, lambda: consumer(sqs, ctx)),
         "HTTP API 2.0 request through handler(event, context)": figure(
             lambda: resolver.resolve(http, ctx), lambda: route(http, ctx), 1.5, number=100),
+        "  of which the Lambda entry without invoke() (to_events, routing, the answer)": _without_invoke(
+            lambda: resolver.resolve(http, ctx), lambda: route(http, ctx), HttpResponse.json_body({"ok": True})),
     }
     _print("round trips against aws-lambda-powertools 3.37", cases)
     return cases
+
+
+def _without_invoke(baseline: Any, candidate: Any, result: Any = None) -> dict[str, Any]:
+    """``candidate`` with the core's ``invoke()`` replaced by one that only records success (with
+    ``result``, built once): what the adapter itself costs; the rest of the round trip is the
+    core's invocation (bench/invoke.py)."""
+    from bench.timing import figure
+    from portside.aws import entry
+    from portside.delivery import Outcome
+
+    real = entry.invoke
+    entry.invoke = lambda function, target, event, attempt=None: Outcome(event, attempt or 1, result, None)
+    try:
+        return figure(baseline, candidate, number=100)
+    finally:
+        entry.invoke = real
 
 
 def _print(title: str, cases: dict[str, Any]) -> None:

@@ -221,13 +221,13 @@ class Runtime:
 
     def _record(self, rec: dict[str, Any], kind: str, mapper: Any, ident: str) -> bool:
         """Deliver one record's events; False if the record must be retried."""
-        attempt = _attempt(rec, kind)
         try:
             events = mapper(rec, self.names)
         except UnsupportedEvent as e:
-            outcome = Outcome(_placeholder(rec, kind, self.names, ident), attempt, None, e)
+            outcome = Outcome(_placeholder(rec, kind, self.names, ident), _attempt(rec, kind), None, e)
             return self._settle(rec, kind, outcome)
-        for event in events:
+        for event in events:  # a Message carries its attempt (the receive count); other events take the record's
+            attempt = None if event.__class__ is Message else _attempt(rec, kind)
             if not self._settle(rec, kind, invoke(self.function, self.target, event, attempt)):
                 return False
         return True

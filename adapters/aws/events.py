@@ -273,7 +273,8 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
         mid = rec["messageId"]
         body = rec["body"]
         attrs = rec["attributes"]
-        if mid.__class__ is not str or body.__class__ is not str or not isinstance(attrs, Mapping):
+        if mid.__class__ is not str or body.__class__ is not str or \
+                (attrs.__class__ is not dict and not isinstance(attrs, Mapping)):
             raise TypeError("messageId and body must be strings, attributes an object")
         count = attrs.get("ApproximateReceiveCount")
         attempt = int(count) if count.__class__ is str and count.isdigit() and count.isascii() and \
@@ -785,7 +786,7 @@ BATCH_SOURCES = frozenset({"sqs", "dynamodb", "kinesis"})  # ReportBatchItemFail
 
 def _record_kind(rec: Any) -> str | None:
     """The source a record names (sqs, s3, ...), None if it names none portside knows."""
-    if not isinstance(rec, Mapping):
+    if rec.__class__ is not dict and not isinstance(rec, Mapping):
         return None
     source = rec.get("eventSource") or rec.get("EventSource")
     hit = _RECORD_SOURCES.get(source) if type(source) is str else None
