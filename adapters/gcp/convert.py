@@ -397,13 +397,22 @@ def _protobuf_documents(raw: bytes, what: str) -> tuple[dict[str, Any] | None, d
     return old, new, message.value.name or message.old_value.name
 
 
+_PB_SCALARS = frozenset({"string_value", "integer_value", "double_value", "boolean_value", "reference_value"})
+
+
 def _pb_fields(fields: Any) -> dict[str, Any]:
-    return {k: _pb_value(v) for k, v in fields.items()}
+    """A protobuf map of Values -> plain values; scalars read in line (most fields are)."""
+    out = {}
+    for name in fields:  # keys, then lookups: the map's items() goes through Python's Mapping mixin
+        value = fields[name]
+        kind = value.WhichOneof("value_type")
+        out[name] = getattr(value, kind) if kind in _PB_SCALARS else _pb_value(value, kind)
+    return out
 
 
-def _pb_value(value: Any) -> Any:
+def _pb_value(value: Any, kind: str | None = None) -> Any:
     """One protobuf ``Value`` -> the plain value ``firestore_value`` gives for its JSON form."""
-    kind = value.WhichOneof("value_type")
+    kind = kind or value.WhichOneof("value_type")
     if kind == "string_value":
         return value.string_value
     if kind == "integer_value":
