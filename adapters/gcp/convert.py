@@ -244,6 +244,7 @@ def push_to_event(raw: Mapping[str, Any], names: Names) -> Message | Tick:
 NOTIFIED = {"OBJECT_FINALIZE": ObjectCreated, "OBJECT_DELETE": ObjectDeleted}
 
 
+@guarded("Cloud Storage notification")
 def storage_notification(event: Message | Tick, names: Names) -> list[AnyEvent]:
     """A pushed Cloud Storage notification on the trigger's own bucket -> ObjectCreated/ObjectDeleted, or
     nothing for the deletion half of an overwrite; any other message unchanged."""
@@ -259,10 +260,7 @@ def storage_notification(event: Message | Tick, names: Names) -> list[AnyEvent]:
     data = {"bucket": bucket, "name": attrs["objectId"]}
     if event.body:
         data = {**data, **_data({"data": event.body}, what)}
-    try:
-        time = parse_time(attrs.get("eventTime")) if attrs.get("eventTime") else event.time
-    except (TypeError, ValueError) as e:
-        raise UnsupportedEvent(f"{what}: eventTime: {e}") from None
+    time = _time(attrs["eventTime"], f"{what}: eventTime") if attrs.get("eventTime") else event.time
     ce = {"data": data, "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}"}
     return [_storage(ce, event.id, time, what, names, NOTIFIED[attrs["eventType"]])]
 

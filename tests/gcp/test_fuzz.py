@@ -3,7 +3,8 @@ push bodies (tests/gcp/events: the functions-framework conformance inputs and go
 test data; tests/gcp/payloads.py), through ``to_events`` and through both entry points served by
 functions-framework's own app and test client. A fixed seed keeps the run reproducible (about 5 s).
 
-- ``to_events``: 2,000 mutants; it returns normalized events or raises ``UnsupportedEvent``;
+- ``to_events``: 2,000 mutants (Cloud Storage notifications pushed to a bucket's trigger among them);
+  it returns normalized events or raises ``UnsupportedEvent``;
 - ``on_cloud_event``: 600 mutated CloudEvents in binary mode (as Eventarc delivers them) and 600
   in structured mode;
 - ``on_http``: 600 mutated CloudEvents (structured) and 600 mutated push bodies.
@@ -27,6 +28,8 @@ from portside.events import EVENT_TYPES
 from portside.gcp import Names, to_events
 from tests.aws.mutate import mutants
 from tests.gcp import payloads as P
+from tests.gcp.test_overwrite import BUCKET, DELETE_DATA, OVERWRITE_DATA
+from tests.gcp.test_overwrite import push as notification
 
 EVENTS = Path(__file__).parent / "events"
 CLOUDEVENTS = {str(p.relative_to(EVENTS)): json.loads(p.read_text()) for p in sorted(EVENTS.rglob("*-cloudevent-input.json"))}
@@ -35,13 +38,19 @@ CLOUDEVENTS |= {"storage": P.storage_event(), "published": P.message_published()
 PUSHES = {"duplicated-fields": json.loads((EVENTS / "google-cloudevents/MessagePublishedData-duplicatedFields.json").read_text()),
           "push": P.push_body(ordering_key="k"), "conformance": CLOUDEVENTS["conformance/pubsub_text-cloudevent-input.json"]["data"]}
 NAMES = Names.from_resources(P.RESOURCES, source="orders")
+NOTIFICATIONS = {  # Cloud Storage notifications pushed to the bucket's own deletion trigger (tests/gcp/test_overwrite.py)
+    "overwrite": json.loads(notification(OVERWRITE_DATA, "1", "1507260507792797", overwrittenByGeneration="1")),
+    "delete": json.loads(notification(DELETE_DATA, "2", "1507260566514012")),
+    "finalize": json.loads(notification(DELETE_DATA, "3", "1507260566514012", eventType="OBJECT_FINALIZE",
+                                        eventTime="2017-10-06T03:29:26.502Z"))}
+BUCKET_NAMES = Names.from_resources({"uploads": BUCKET}, source="uploads")
 
 
 def test_to_events_on_mutants_returns_events_or_raises_unsupported_event() -> None:
     escaped = []
-    for name, n, raw in mutants(CLOUDEVENTS | PUSHES, 2000, seed=21):
+    for name, n, raw in mutants(CLOUDEVENTS | PUSHES | NOTIFICATIONS, 2000, seed=21):
         try:
-            events = to_events(raw, NAMES)
+            events = to_events(raw, BUCKET_NAMES if name in NOTIFICATIONS else NAMES)
             assert all(isinstance(e, EVENT_TYPES) for e in events)
             for event in events:
                 if hasattr(event, "json"):

@@ -45,6 +45,15 @@ def test_malformed_fields_are_unsupported_events_naming_the_problem(raw: dict[st
         to_events(raw, NAMES)
 
 
+def test_a_storage_notification_with_an_event_time_out_of_range_is_an_unsupported_event() -> None:
+    """OSError from a 20-digit eventTime escaped to_events through the notification mapping."""
+    from tests.gcp.test_overwrite import BUCKET, DELETE_DATA, push
+
+    body = push(DELETE_DATA, "3", "1507260566514012", eventType="OBJECT_FINALIZE", eventTime="99999999999999999999")
+    with pytest.raises(UnsupportedEvent, match="eventTime"):
+        to_events(body, Names.from_resources({"uploads": BUCKET}, source="uploads"))
+
+
 @pytest.mark.parametrize("body", [deep_json().encode(), ("[" * 100_000 + "]" * 100_000).encode()])
 def test_a_push_body_nested_too_deep_is_an_unsupported_event(body: bytes) -> None:
     """RecursionError from the JSON scanner escaped to_events."""
