@@ -44,7 +44,9 @@ from portside.declarations import (
     Topic,
     TopicTrigger,
 )
-from portside.errors import PortsideError
+from portside.errors import PortsideError, UnsupportedEvent
+from portside.events import ObjectCreated, ObjectDeleted
+from portside.local import codec
 
 DEFAULT_DIR = ".portside"
 
@@ -366,7 +368,7 @@ def dlq_list(app_spec: str, data_dir: str, function: str | None, as_json: bool) 
         for r in rows:
             click.echo(json.dumps({"id": r.seq, "function": r.function, "source": r.source, "attempts": r.attempts,
                                    "error_type": r.error_type, "error": r.error, "time": r.time,
-                                   "event": json.loads(r.event)}))
+                                   "event": codec.plain(r.event)}))
         return
     if not rows:
         click.echo("no dead letters" + (f" for {function}" if function else ""))
@@ -374,25 +376,27 @@ def dlq_list(app_spec: str, data_dir: str, function: str | None, as_json: bool) 
     out = _out()
     for r in rows:
         when = datetime.fromtimestamp(r.time).strftime("%Y-%m-%d %H:%M:%S")
-        event = json.loads(r.event)
-        preview = _preview(event)
+        kind, event_id, preview = _preview(r.event)
         out(f"[bold]#{r.seq}[/bold] {when} {esc(r.source)} -> {r.function}: [red]{r.error_type}[/red]: {esc(r.error)} "
             f"(after {r.attempts} attempt{'s' if r.attempts != 1 else ''})")
-        out(f"     {event.get('kind')} {esc(event.get('id'))}: {esc(preview)}")
+        out(f"     {kind} {esc(event_id)}: {esc(preview)}")
     click.echo(f"{len(rows)} dead letter(s); replay with `portside dlq redrive ID...` or `--all`")
 
 
-def _preview(event: dict[str, Any]) -> str:
-    body = event.get("body")
-    if isinstance(body, dict) and "$b" in body:
-        import base64
-
-        text = base64.b64decode(body["$b"]).decode("utf-8", "replace")
-    elif "key" in event:
-        text = f"{event.get('bucket')}/{event['key']}"
+def _preview(stored: str) -> tuple[str, str, str]:
+    """Kind, id and a one-line preview of a stored event (the row itself if it is unreadable)."""
+    try:
+        event = codec.load(stored)
+    except UnsupportedEvent:
+        return "unreadable", "?", stored[:117] + "..." if len(stored) > 120 else stored
+    body = getattr(event, "body", None)
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", "replace")
+    elif isinstance(event, (ObjectCreated, ObjectDeleted)):
+        text = f"{event.bucket}/{event.key}"
     else:
-        text = json.dumps({k: v for k, v in event.items() if k not in ("kind", "id")})
-    return text if len(text) <= 120 else text[:117] + "..."
+        text = repr(event)
+    return type(event).__name__, event.id, text if len(text) <= 120 else text[:117] + "..."
 
 
 @dlq.command("redrive")

@@ -1,4 +1,12 @@
-"""Normalized events <-> JSON text, so a pending delivery or a dead letter survives a restart intact."""
+"""Normalized events <-> JSON text, so a pending delivery or a dead letter survives a restart intact.
+
+``$kind`` and ``$v`` name the class and the format; each field of the event is one top-level key
+(fields never start with ``$``; ``RecordChanged`` has a field called ``kind``), and only there is an
+encoding marked: bytes as
+``{"$b": base64}``, a datetime as ``{"$t": iso}``, any dict or list as ``{"$j": value}``, scalars as
+themselves. User data (attributes, CloudEvent data, headers, items) is always inside ``$j`` and
+never looked into, so no attribute or key the user chooses can be taken for a mark.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from portside.errors import UnsupportedEvent
-from portside.events import (
-    EVENT_TYPES,
-    AnyEvent,
-    Headers,
-)
+from portside.events import EVENT_TYPES, AnyEvent, Message, _loads
 from portside.record import fields
 
+VERSION = 2
 _KINDS = {cls.__name__: cls for cls in EVENT_TYPES}
+_FIELDS = {cls: fields(cls) for cls in EVENT_TYPES}
+_PLAIN = (str, int, float, bool, type(None))  # JSON as they are: never a dict, so never taken for a mark
 
 
 def _enc(value: Any) -> Any:
@@ -24,38 +31,101 @@ def _enc(value: Any) -> Any:
         return {"$b": base64.b64encode(bytes(value)).decode()}
     if isinstance(value, datetime):
         return {"$t": value.isoformat()}
-    if isinstance(value, (Mapping, Headers)):
-        return {str(k): _enc(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_enc(v) for v in value]
-    return value
+    if isinstance(value, Mapping) and not isinstance(value, dict):  # read-only mappings: JSON's fast path
+        value = dict(value.items())
+    return {"$j": value}
 
 
-def _dec(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and "$b" in value:
-            return base64.b64decode(value["$b"])
-        if len(value) == 1 and "$t" in value:
-            return datetime.fromisoformat(value["$t"])
-        return {k: _dec(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_dec(v) for v in value]
-    return value
+def _json(value: Any) -> Any:
+    """Nested values JSON does not know: read-only mappings (Headers, frozen dicts) as objects,
+    anything else as its text, as the clouds would carry it."""
+    if isinstance(value, Mapping):
+        return dict(value.items())
+    return str(value)
+
+
+_encode = json.JSONEncoder(separators=(",", ":"), default=_json).encode  # made once: json.dumps makes one a call
+
+
+def _dec(value: dict[str, Any]) -> Any:
+    (mark, inner), = value.items()  # exactly one key, else ValueError
+    if mark == "$j":
+        return inner
+    if mark == "$b":
+        return base64.b64decode(inner)
+    if mark == "$t":
+        return datetime.fromisoformat(inner)
+    raise ValueError(f"unknown mark {mark!r}")
 
 
 def dump(event: AnyEvent) -> str:
-    """One JSON object: ``{"kind": "Message", "id": ..., ...}``."""
-    out = {"kind": type(event).__name__}
-    for name in fields(event):
-        out[name] = _enc(getattr(event, name))
-    return json.dumps(out, separators=(",", ":"), default=str)
+    """One JSON object: ``{"$kind": "Message", "$v": 2, "id": ..., ...}``."""
+    if event.__class__ is Message:  # every send and publish: the same object, built without the loop
+        return _encode({"$kind": "Message", "$v": VERSION, "id": event.id,
+                        "body": {"$b": base64.b64encode(event.body).decode()}, "source": event.source,
+                        "attributes": {"$j": dict(event.attributes)}, "attempt": event.attempt,
+                        "ordering_key": event.ordering_key, "time": {"$t": event.time.isoformat()}})
+    out: dict[str, Any] = {"$kind": type(event).__name__, "$v": VERSION}
+    for name in _FIELDS[type(event)]:
+        value = getattr(event, name)
+        out[name] = value if value.__class__ in _PLAIN else _enc(value)
+    return _encode(out)
 
 
 def load(text: str | bytes) -> AnyEvent:
     """The event ``dump`` wrote; anything else is ``UnsupportedEvent`` naming what was found."""
     try:
-        raw = json.loads(text)
-        cls = _KINDS[raw.pop("kind")]
-        return cls(**{k: _dec(v) for k, v in raw.items()})
+        try:
+            raw = _loads(text if isinstance(text, str) else text.decode())
+        except (ValueError, StopIteration):
+            raw = json.loads(text)  # its error names the problem
+        if "$kind" not in raw:
+            return _KINDS[raw.pop("kind")](**{k: _dec_v1(v) for k, v in raw.items()})
+        cls = _KINDS[raw.pop("$kind")]
+        if raw.pop("$v") != VERSION:
+            raise ValueError("written by a newer portside")
+        if cls is Message and len(raw) == 7:  # every delivery: the fields dump wrote, read without the loop
+            return Message(raw["id"], base64.b64decode(raw["body"]["$b"]), raw["source"], raw["attributes"]["$j"],
+                           raw["attempt"], raw["ordering_key"], datetime.fromisoformat(raw["time"]["$t"]))
+        for name, value in raw.items():
+            if value.__class__ is dict:
+                raw[name] = _dec(value)
+        return cls(**raw)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise UnsupportedEvent(f"stored event is not readable ({type(e).__name__}: {e}): {str(text)[:80]!r}") from None
+
+
+def plain(text: str | bytes) -> dict[str, Any]:
+    """A stored event as a plain JSON object for people and scripts (``portside dlq list --json``):
+    ``kind`` is its class, the fields follow (``RecordChanged.kind`` as ``change``), bytes stay
+    ``{"$b": base64}``, datetimes are ISO text; an unreadable row comes back as ``{"raw": text}``."""
+    try:
+        event = load(text)
+    except UnsupportedEvent:
+        return {"kind": None, "raw": text if isinstance(text, str) else text.decode("utf-8", "replace")}
+    out: dict[str, Any] = {"kind": type(event).__name__}
+    for name in _FIELDS[type(event)]:
+        value = getattr(event, name)
+        value = value if value.__class__ in _PLAIN else _enc(value)
+        if isinstance(value, dict) and "$j" in value:
+            value = value["$j"]
+        elif isinstance(value, dict) and "$t" in value:
+            value = value["$t"]
+        out["change" if name == "kind" else name] = value
+    return json.loads(_encode(out))
+
+
+def _dec_v1(value: Any) -> Any:
+    """Rows written before VERSION 2 (still pending in an older data dir), which marked values anywhere."""
+    if isinstance(value, dict):
+        if len(value) == 1 and "$b" in value:
+            return base64.b64decode(value["$b"])
+        if len(value) == 1 and "$t" in value:
+            return datetime.fromisoformat(value["$t"])
+        return {k: _dec_v1(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dec_v1(v) for v in value]
+    return value
+
+
+__all__ = ["dump", "load"]
