@@ -24,6 +24,7 @@ from handlers.schemas import (
     PROFILE_CREATED,
 )
 from portside import App, Backoff
+from portside.outbox import Outbox
 
 app = App("portside-demo")
 
@@ -80,7 +81,10 @@ payments = app.table("payments", key="order_id")
 shipments = app.table("shipments", key="order_id")
 order_summaries = app.table("order-summaries", key="order_id")  # a projection, rebuildable from the log
 
-_emits = (order_log.read_write, orders.publisher)  # what every step needs to append + publish
+# Appending to the log and publishing are two writes: the outbox stages each event first, and its
+# relay (a schedule) publishes what a step recorded but did not live to publish.
+order_outbox = Outbox(app, "order-outbox", topics=[orders], proofs=[order_log])
+_emits = (order_log.read_write, orders.publisher, *order_outbox.uses)  # what every step needs to append + publish
 
 app.function("handlers.orders:place_order", trigger=public.route("POST /orders"),
              uses=[*_emits, order_index.writer, idempotency.read_write])

@@ -3,9 +3,10 @@
 The log (`order-log`, partition ``order_id``, sort key ``seq``) is the source of truth; the
 `orders` topic and the `order-summaries` projection follow from it. A step *emits* an event
 by appending it (a conditional create on the next ``seq``: two writers cannot both win) and
-then publishing it, marking the row published afterwards: a transactional outbox on one
-table. A retried step finds its event already in the log and only republishes it if the
-first run died before publishing, so duplicates and crashes neither lose nor fork the story.
+then publishing it, through the app's outbox (``portside.outbox``): the event is staged before
+the append, so if the step dies before publishing, the outbox's relay publishes it (the append
+is its proof). A retried step finds its event already in the log and publishes it again unless
+it is marked published, so duplicates and crashes neither lose nor fork the story.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.app import order_log, orders
+from handlers.app import order_log, order_outbox, orders
 from handlers.schemas import (
     INVENTORY_RELEASED,
     INVENTORY_RESERVED,
@@ -24,6 +25,7 @@ from handlers.schemas import (
     PAYMENT_FAILED,
 )
 from portside import Event
+from portside.outbox import Proof
 
 
 class AppendConflict(RuntimeError):
@@ -47,18 +49,21 @@ def emit(event: Event, attributes: Mapping[str, str] | None = None) -> None:
         raise ValueError(f"order event {event.id} needs subject=order id")
     rows = history(order_id)
     row = next((r for r in rows if r["event_id"] == event.id), None)
-    if row is None:
-        seq = int(rows[-1]["seq"]) + 1 if rows else 1
-        row = {"order_id": order_id, "seq": f"{seq:06d}", "event_id": event.id, "type": event.type,
-               "time": event.time.isoformat(), "event": event.to_dict(), "attributes": dict(attributes or {}),
-               "published": False}
+    if row is not None:  # a retry of a step that already logged it
+        publish(row)
+        return
+    seq = f"{int(rows[-1]['seq']) + 1 if rows else 1:06d}"
+    key = {"order_id": order_id, "seq": seq}
+    row = {**key, "event_id": event.id, "type": event.type, "time": event.time.isoformat(),
+           "event": event.to_dict(), "attributes": dict(attributes or {}), "published": False}
+    with order_outbox.publishing(orders, event, attributes, proof=Proof(order_log, key, {"event_id": event.id})):
         if not order_log.put_if_absent(row):
             raise AppendConflict(f"order {order_id}: seq {seq} was taken by a concurrent writer")
-    publish(row)
+    order_log.update(key, {"published": True})
 
 
 def publish(row: Mapping[str, Any]) -> None:
-    """Publish a logged event unless it is marked published (the outbox's relay step)."""
+    """Publish a logged event unless it is marked published (a retried step's second chance)."""
     if row.get("published"):
         return
     orders.publish(Event.from_dict(row["event"]), attributes=row.get("attributes") or None)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from portside.declarations import Function
-from portside.errors import PermanentError, PermissionDenied, UnsupportedEvent
+from portside.errors import InProgress, PermanentError, PermissionDenied, UnsupportedEvent
 from portside.events import AnyEvent, HttpRequest, HttpResponse, Message
 from portside.ports import Target
 from portside.record import Record, setfield
@@ -105,9 +105,11 @@ def _run(function: Function, event: AnyEvent, attempt: int) -> Outcome:
     except Exception as error:  # noqa: BLE001 - classified below, never lost
         record_error(error)
         out = Outcome(event, attempt, None, error, time.perf_counter() - started)
-        level = WARNING if out.permanent and not isinstance(error, PermissionDenied) else ERROR
+        # a permanent error or an event another delivery holds (InProgress) is expected: one line
+        expected = (out.permanent and not isinstance(error, PermissionDenied)) or isinstance(error, InProgress)
+        level = WARNING if expected else ERROR
         log.log(level, "%s failed on %s (attempt %d): %s: %s", function.name, type(event).__name__,
-                attempt, type(error).__name__, error, exc_info=not out.permanent,
+                attempt, type(error).__name__, error, exc_info=not (out.permanent or expected),
                 extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
                        "duration_ms": round(out.seconds * 1000, 3)})
         return out

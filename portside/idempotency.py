@@ -11,18 +11,22 @@ A record is created with the table's conditional create before the handler runs
 and does nothing; one that finds it in progress raises ``InProgress`` so the source
 redelivers it later; a failed run deletes the record so the retry can run.
 Records expire (the table's TTL field) so the table does not grow for ever.
+
+An in-progress record names its ``owner``, the target instance running it (``target.instance``).
+A target that can tell whether an instance still lives (``target.instance_alive``: the local
+runtime, after a crash and restart) lets a record of a dead owner be taken over at once instead
+of after its lease; elsewhere the lease is what frees it.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 
 from portside.declarations import Table
 from portside.errors import DeclarationError, InProgress
 from portside.events import HttpResponse
-from portside.runtime import current
+from portside.runtime import current, target_time
 from portside.telemetry import Logger
 
 TYPE_CHECKING = False  # typing, logging and base64 stay out of a handler module's import (bench/startup.py)
@@ -54,17 +58,23 @@ def idempotent(table: Table, *, key: Callable[[Any], Any] | None = None,
             inv = current()
             scope = inv.function.name if inv else handler.__qualname__
             ident = f"{scope}#{key(event) if key else event.id}"
-            now = _now(inv)
+            now = target_time()
             hold = lease if lease is not None else (inv.function.timeout + 5 if inv else 300)
+            owner = getattr(inv.target, "instance", None) if inv else None
             record = {table.key: ident, "status": "in_progress", expiry_field: int(now + hold)}
+            if owner:
+                record["owner"] = owner
             if not table.put_if_absent(record):
                 existing = table.get(ident)
                 if existing is not None and existing.get(expiry_field, 0) > now:
                     if existing.get("status") == "completed":
                         log.info("duplicate %s skipped: already done", ident, extra={"idempotency_key": ident})
                         return _load(existing.get("result"))
-                    raise InProgress(f"{ident} is being processed by another delivery; retry later")
-                # expired (or deleted meanwhile): take it over, racing fairly through the condition
+                    if not _owner_gone(inv, existing.get("owner")):
+                        raise InProgress(f"{ident} is being processed by another delivery; retry later")
+                    log.warning("%s was in progress in %s, which is gone: running it again", ident,
+                                existing.get("owner"), extra={"idempotency_key": ident})
+                # expired, deleted meanwhile or its owner gone: take it over, racing fairly through the condition
                 table.delete(ident)
                 if not table.put_if_absent(record):
                     raise InProgress(f"{ident} was taken by a concurrent delivery; retry later")
@@ -74,7 +84,7 @@ def idempotent(table: Table, *, key: Callable[[Any], Any] | None = None,
                 table.delete(ident)
                 raise
             table.put({table.key: ident, "status": "completed", "result": _dump(result),
-                       expiry_field: int(_now(inv) + expires_after)})
+                       expiry_field: int(target_time() + expires_after)})
             return result
 
         # checked when the handler is loaded (portside.runtime.load_handler): a function missing
@@ -87,10 +97,10 @@ def idempotent(table: Table, *, key: Callable[[Any], Any] | None = None,
     return decorate
 
 
-def _now(inv: Any) -> float:
-    """Epoch seconds by the target's clock (the fake cloud's is virtual)."""
-    clock = getattr(inv.target, "now", None) if inv else None
-    return clock().timestamp() if clock else time.time()
+def _owner_gone(inv: Any, owner: Any) -> bool:
+    """True only when the target knows ``owner`` no longer runs (so its run will never finish)."""
+    alive = getattr(inv.target, "instance_alive", None) if inv else None
+    return bool(owner) and alive is not None and not alive(owner)
 
 
 # Firestore reserves field names of the form __x__ ("field name '__http__' is reserved"), so a

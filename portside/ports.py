@@ -79,7 +79,12 @@ Port = BucketPort | QueuePort | TopicPort | TablePort
 
 @runtime_checkable
 class Target(Protocol):
-    """A place handlers run: the fake cloud, the local runtime, AWS or GCP."""
+    """A place handlers run: the fake cloud, the local runtime, AWS or GCP.
+
+    Optional: ``instance`` (a str naming this running instance) and ``instance_alive(instance)
+    -> bool``, for a target that can tell a dead instance from a live one (the local runtime);
+    ``portside.idempotency`` then takes over a dead instance's in-progress records at once.
+    """
 
     name: str
 

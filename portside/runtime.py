@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -51,6 +52,13 @@ def context() -> Invocation:
 
 def current() -> Invocation | None:
     return _current.get()
+
+
+def target_time() -> float:
+    """Epoch seconds by the running target's clock (the fake cloud's is virtual), else the system's."""
+    inv = _current.get()
+    clock = getattr(inv.target, "now", None) if inv else None
+    return clock().timestamp() if clock else time.time()
 
 
 def port_for(resource: Resource, access: str) -> Any:
