@@ -16,6 +16,7 @@ client (``portside.testing.TestClient``, the fake cloud's interface): see ``port
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ from portside.local.client import LocalTestClient
 from portside.local.errors import LocalError
 from portside.local.ports import LocalBucket, LocalQueue, LocalTable, LocalTopic, new_id
 from portside.local.report import Report
-from portside.local.store import Delivery, Store
+from portside.local.store import GROUP_WINDOW, Delivery, Store, private
 from portside.record import replace
 from portside.routing import Router
 from portside.runtime import load_handler
@@ -55,6 +56,7 @@ from portside.testing import FunctionRef
 
 log = logging.getLogger("portside.local")
 RUNTIME_FILE = "runtime.json"
+RUNS_PER_TURN = 16  # batches a worker runs back to back before yielding to the dispatcher, if the pool is full
 LOCK_FILE = "runtime.lock"
 
 
@@ -75,19 +77,22 @@ class LocalCloud(LocalTestClient):
         self.on_report = on_report
         self.poll = poll
         self.url: str | None = None
+        self.instance: str | None = None  # this run, once started: owner of its in-progress records
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._loops: list[threading.Thread] = []  # the dispatcher and the timer
         self._inflight: dict[str, int] = {}
+        self._busy = 0  # batches in flight, all functions
+        self._lingering = False
+        self._idle = threading.Condition()  # notified when no batch is in flight any more
+        self._progress: dict[str, float] = {}  # function -> when one of its batches last started
         self._count_lock = threading.Lock()
         self._lock_fd: int | None = None
         self._server: Any = None
         self.store.on_commit = self._wake.set
-        secret_file = self.store.dir / "secret"
-        if not secret_file.exists():
-            secret_file.write_bytes(secrets.token_bytes(32))
-        self.secret = secret_file.read_bytes()
+        self.secret = _secret(self.store.dir / "secret")
         self._consumers = [f for f in self.app.functions.values() if not isinstance(f.trigger, HttpTrigger)]
         self.router = Router(self.app.functions.values())
 
@@ -99,6 +104,11 @@ class LocalCloud(LocalTestClient):
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
+
+    def instance_alive(self, instance: str) -> bool:
+        """Handlers run only in the runtime holding the data dir's lock, so an instance other than
+        this one is a run that crashed or stopped: its in-progress work will never finish."""
+        return instance == self.instance
 
     # -- acting on the app from outside (CLI, tests; upload, send, publish come from TestClient) --
     def tick(self, schedule: Schedule | str) -> int:
@@ -137,11 +147,11 @@ class LocalCloud(LocalTestClient):
         for schedule in self.app.of_kind(Schedule):
             self._next_fire(schedule, time.time())  # a cron the local evaluator cannot read fails here
         self._take_lock()
+        self.instance = f"local-{os.getpid()}-{new_id()[:12]}"
         released = self.store.release_leases()
         if released:
             log.warning("redelivering %d event(s) that a previous run had in flight", released)
         self._adopt_and_orphan()
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="portside-worker")
         if http:
             from portside.local.http import serve
 
@@ -149,10 +159,32 @@ class LocalCloud(LocalTestClient):
             self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
             self._spawn(lambda: self._server.serve_forever(poll_interval=0.05), "portside-http")
         self._write_runtime_file()
-        self._spawn(self._dispatch, "portside-dispatch")
-        if any(isinstance(r, Schedule) and any(self.app.consumers(r)) for r in self.app.resources.values()):
-            self._spawn(self._timer, "portside-timer")
+        self._start_workers()
         return self
+
+    def _start_workers(self) -> None:
+        """The worker pool, the dispatcher that feeds it, and the timer if any schedule has a consumer
+        (``_stop_workers`` undoes it; a hot reload calls the two around loading the new code)."""
+        self._stopping.clear()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="portside-worker")
+        self._loops = [threading.Thread(target=self._dispatch, name="portside-dispatch", daemon=True)]
+        if any(isinstance(r, Schedule) and any(self.app.consumers(r)) for r in self.app.resources.values()):
+            self._loops.append(threading.Thread(target=self._timer, name="portside-timer", daemon=True))
+        for t in self._loops:
+            t.start()
+
+    def _stop_workers(self) -> None:
+        """Stop leasing; let each worker finish and settle the batch it holds (nothing is cut short),
+        then commit: nothing is lost or left leased, and what is still due waits for the next start."""
+        self._stopping.set()
+        self._wake.set()
+        for t in self._loops:
+            t.join(timeout=5)
+        self._loops = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self.store.commit()
 
     def _adopt_and_orphan(self) -> None:
         """The app may have changed since the data dir was written: messages a queue kept with no
@@ -180,10 +212,9 @@ class LocalCloud(LocalTestClient):
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        self._stop_workers()
         for t in self._threads:
             t.join(timeout=5)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
         if self._lock_fd is not None:  # ours to remove only if this one ran (a client may stop too)
             try:
                 (self.store.dir / RUNTIME_FILE).unlink()
@@ -203,10 +234,11 @@ class LocalCloud(LocalTestClient):
         """Block until nothing is pending or in flight (tests, benchmarks)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            due = self.store.read("SELECT COUNT(*) FROM deliveries WHERE function != ''")[0][0]
-            if not due and not any(self._inflight.values()):
+            if not any(self._inflight.values()) and not self.store.read(
+                    "SELECT 1 FROM deliveries WHERE function != '' LIMIT 1"):  # not COUNT(*): a scan
                 return
-            time.sleep(0.01)
+            with self._idle:  # woken when the last batch in flight settles
+                self._idle.wait(0.01)
         raise TimeoutError(f"still busy after {timeout}s")
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -216,7 +248,7 @@ class LocalCloud(LocalTestClient):
 
     def _take_lock(self) -> None:
         path = self.store.dir / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -228,8 +260,9 @@ class LocalCloud(LocalTestClient):
 
     def _write_runtime_file(self) -> None:
         info = {"pid": os.getpid(), "url": self.url, "app": self.app.name, "started": time.time()}
-        tmp = self.store.dir / f".{RUNTIME_FILE}.tmp"
-        tmp.write_text(json.dumps(info))
+        tmp = self.store.dir / f".{RUNTIME_FILE}.{os.getpid()}.tmp"
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(json.dumps(info))
         os.replace(tmp, self.store.dir / RUNTIME_FILE)
 
     # -- the dispatcher: lease due deliveries, run them on the pool --
@@ -237,35 +270,66 @@ class LocalCloud(LocalTestClient):
         return fn.concurrency or max(1, self.workers // 2)
 
     def _dispatch(self) -> None:
+        """Lease due deliveries for each function with free capacity and hand them to the pool.
+
+        A function gets a second batch in flight only when the first has made no progress for
+        ``GROUP_WINDOW`` (a slow handler, waiting on I/O): a worker that keeps finishing batches
+        takes the next one itself (``_run``), so fast handlers run on one thread instead of
+        convoying on the GIL, and a stream of sends fills batches instead of starting one per
+        send. The first event after a quiet spell goes at once."""
+        with self.store.deferring():
+            while not self._stopping.is_set():
+                try:
+                    wait = self._dispatch_once()
+                except Exception:  # noqa: BLE001 - a busy or failing disk must not end dispatching for good
+                    log.exception("dispatching failed; trying again in %.1f s", 1.0)
+                    self._stopping.wait(1.0)
+                    continue
+                if wait is None:
+                    continue
+                if self._lingering:
+                    time.sleep(wait)  # a partial batch fills up: the sends that wake us would only cut it short
+                else:
+                    self._wake.wait(wait)
+
+    def _dispatch_once(self) -> float | None:
+        """Start what is due; None to look again at once, else how long to wait."""
+        self._wake.clear()
+        now = time.time()
+        started, wait, self._lingering = 0, self.poll, False
+        next_due = self.store.next_due()
+        if next_due is not None and next_due <= now:
+            for fn in self._consumers:
+                started, wait = self._fill(fn, now, started, wait)
+        if started:
+            return None
+        if next_due is not None and next_due > now:
+            wait = min(wait, max(0.0, next_due - now))
+        self.store.commit()  # going quiet: nothing of ours waits for a commit while we sleep
+        return wait
+
+    def _fill(self, fn: Function, now: float, started: int, wait: float) -> tuple[int, float]:
         assert self._pool is not None
-        while not self._stopping.is_set():
-            self._wake.clear()
-            now = time.time()
-            started = 0
-            next_due = self.store.next_due()
-            if next_due is not None and next_due <= now:
-                for fn in self._consumers:
-                    free = self._capacity(fn) - self._inflight.get(fn.name, 0)
-                    if free <= 0:
-                        continue
-                    size = fn.trigger.batch_size if isinstance(fn.trigger, QueueTrigger) else 1
-                    for _ in range(free):
-                        seqs = self.store.due(fn.name, now, size, _fifo(fn))
-                        if not seqs:
-                            break
-                        batch = self.store.lease(seqs, now, self._visibility(fn))
-                        if not batch:
-                            break
-                        with self._count_lock:
-                            self._inflight[fn.name] = self._inflight.get(fn.name, 0) + 1
-                        self._pool.submit(self._run, fn, batch)
-                        started += 1
-            if started:
-                continue
-            wait = self.poll
-            if next_due is not None and next_due > now:
-                wait = min(wait, max(0.0, next_due - now))
-            self._wake.wait(wait)
+        for _ in range(self._capacity(fn) - self._inflight.get(fn.name, 0)):
+            if self._inflight.get(fn.name):
+                quiet = time.monotonic() - self._progress.get(fn.name, 0.0)
+                if quiet < GROUP_WINDOW:  # the batch in flight moves on and takes the next one itself:
+                    self._lingering = True  # another worker would only fight it for the GIL
+                    return started, min(wait, GROUP_WINDOW - quiet)
+            batch = self.store.take(fn.name, now, self._batch_size(fn), self._visibility(fn), _fifo(fn))
+            if not batch:
+                break
+            with self._count_lock:
+                self._inflight[fn.name] = self._inflight.get(fn.name, 0) + 1
+                self._busy += 1
+            self._progress[fn.name] = time.monotonic()
+            self._pool.submit(self._run, fn, batch)
+            started += 1
+        return started, wait
+
+    @staticmethod
+    def _batch_size(fn: Function) -> int:
+        return fn.trigger.batch_size if isinstance(fn.trigger, QueueTrigger) else 1
 
     @staticmethod
     def _visibility(fn: Function) -> float:
@@ -273,54 +337,102 @@ class LocalCloud(LocalTestClient):
         return 6.0 * fn.timeout
 
     def _run(self, fn: Function, batch: list[Delivery]) -> None:
+        """Run ``batch``, then, while more of ``fn`` is due, lease and run the next one here without a
+        round trip through the dispatcher (after ``RUNS_PER_TURN`` batches only while some worker is
+        free, so a busy pool is shared out again)."""
         try:
-            settled: list[tuple[Delivery, Outcome, Decision]] = []
-
-            def run(d: Delivery) -> bool:
-                try:
-                    event = codec.load(d.event)
-                except Exception as e:  # noqa: BLE001 - an unreadable row is dead-lettered, not lost
-                    outcome = Outcome(Message(f"row-{d.seq}", d.event.encode(), d.source), d.receives, None, e)
-                else:
-                    if isinstance(event, Message) and event.attempt != d.receives:
-                        event = replace(event, attempt=d.receives)
-                    injected = self._injected(fn.name)
-                    outcome = Outcome(event, d.receives, None, injected) if injected else \
-                        invoke(fn, self, event, d.receives)
-                    self._invoked(fn.name, outcome)
-                decision = decide(fn, outcome)
-                settled.append((d, outcome, decision))
-                return decision.action is not Action.RETRY
-
-            _, held = settle_batch(batch, run, group=(lambda d: d.group) if _fifo(fn) else None)
-            self._settle(fn, settled, held)
-        except Exception:  # noqa: BLE001 - the leases expire and the events come back
-            log.exception("settling a batch of %s failed; its events will be redelivered", fn.name)
+            with self.store.deferring():
+                size = self._batch_size(fn)
+                for turn in itertools.count():
+                    if turn >= RUNS_PER_TURN and self._busy >= self.workers:
+                        break  # every worker is taken: let the dispatcher share them out again
+                    if turn:
+                        if len(batch) < size:  # the queue ran short: let the senders fill the next batch a
+                            self._progress[fn.name] = time.monotonic()  # moment, rather than wake per message
+                            self._stopping.wait(GROUP_WINDOW)
+                        batch = self._take(fn)
+                        if not batch:
+                            break
+                    self._progress[fn.name] = time.monotonic()
+                    try:
+                        self._run_batch(fn, batch)
+                    except Exception:  # noqa: BLE001 - the leases expire and the events come back
+                        log.exception("settling a batch of %s failed; its events will be redelivered", fn.name)
+                    self.store.commit_if_older(GROUP_WINDOW)
+                    if self._stopping.is_set():
+                        break
         finally:
             with self._count_lock:
                 self._inflight[fn.name] -= 1
+                self._busy -= 1
+                idle = self._busy == 0
+            try:  # the last batch out commits at once; while others run, commits group up to GROUP_WINDOW
+                if idle:
+                    self.store.commit()
+                else:
+                    self.store.commit_if_older(GROUP_WINDOW)
+            except Exception:  # noqa: BLE001 - uncommitted acknowledgements only mean redeliveries
+                log.exception("committing the batches of %s failed; their events will be redelivered", fn.name)
+            if idle:
+                with self._idle:
+                    self._idle.notify_all()
             self._wake.set()
+
+    def _take(self, fn: Function) -> list[Delivery]:
+        return self.store.take(fn.name, time.time(), self._batch_size(fn), self._visibility(fn), _fifo(fn))
+
+    def _run_batch(self, fn: Function, batch: list[Delivery]) -> None:
+        """Each delivery in order (``settle_batch``: a FIFO group stops at its first failure), then
+        settle them all in one write."""
+        settled: list[tuple[Delivery, Outcome, Decision]] = []
+
+        def run(d: Delivery) -> bool:
+            done = self._invoke(fn, d)
+            settled.append(done)
+            return done[2].action is not Action.RETRY
+
+        _, held = settle_batch(batch, run, group=(lambda d: d.group) if _fifo(fn) else None)
+        self._settle(fn, settled, held)
+
+    def _invoke(self, fn: Function, d: Delivery) -> tuple[Delivery, Outcome, Decision]:
+        try:
+            event = codec.load(d.event)
+        except Exception as e:  # noqa: BLE001 - an unreadable row is dead-lettered, not lost
+            outcome = Outcome(Message(f"row-{d.seq}", d.event.encode(), d.source), d.receives, None, e)
+            return d, outcome, decide(fn, outcome)
+        if isinstance(event, Message) and event.attempt != d.receives:
+            event = replace(event, attempt=d.receives)
+        injected = self._injected(fn.name)
+        outcome = Outcome(event, d.receives, None, injected) if injected else invoke(fn, self, event, d.receives)
+        self._invoked(fn.name, outcome)
+        return d, outcome, decide(fn, outcome)
 
     def _settle(self, fn: Function, settled: list[tuple[Delivery, Outcome, Decision]],
                 held: Sequence[Delivery] = ()) -> None:
         now = time.time()
-        with self.store.tx() as db:
-            for d, outcome, decision in settled:
-                # ``receives=?`` is SQS's receipt handle: a lease that expired and was taken again
-                # (the handler outlived its visibility timeout) is no longer ours to settle.
-                if decision.action is Action.RETRY:
-                    db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=? AND receives=?",
-                               (now + decision.delay, d.seq, d.receives))
-                    continue
-                gone = db.execute("DELETE FROM deliveries WHERE seq=? AND receives=?", (d.seq, d.receives)).rowcount
-                if gone and decision.action is Action.DEAD_LETTER:
-                    dl = DeadLetter.of(fn, outcome)
-                    db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
-                               "VALUES (?,?,?,?,?,?,?)",
-                               (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
-            for d in held:  # held back unrun behind a failure of its FIFO group: not an attempt
-                db.execute("UPDATE deliveries SET visible_at=?, leased=0, receives=receives-1 WHERE seq=? "
-                           "AND receives=?", (now, d.seq, d.receives))
+        # ``receives=?`` is SQS's receipt handle: a lease that expired and was taken again
+        # (the handler outlived its visibility timeout) is no longer ours to settle.
+        done = [(d.seq, d.receives) for d, _, decision in settled if decision.action in (Action.ACK, Action.DROP)]
+        rest = [s for s in settled if s[2].action not in (Action.ACK, Action.DROP)]
+        if not rest and not held:  # the common case: one statement, no savepoint
+            self.store.ack(done)
+        else:
+            with self.store.tx() as db:
+                self.store.ack(done, db)
+                for d, outcome, decision in rest:
+                    if decision.action is Action.RETRY:
+                        db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=? AND receives=?",
+                                   (now + decision.delay, d.seq, d.receives))
+                        continue
+                    gone = db.execute("DELETE FROM deliveries WHERE seq=? AND receives=?", (d.seq, d.receives)).rowcount
+                    if gone and decision.action is Action.DEAD_LETTER:
+                        dl = DeadLetter.of(fn, outcome)
+                        db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
+                                   "VALUES (?,?,?,?,?,?,?)",
+                                   (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
+                for d in held:  # held back unrun behind a failure of its FIFO group: not an attempt
+                    db.execute("UPDATE deliveries SET visible_at=?, leased=0, receives=receives-1 WHERE seq=? "
+                               "AND receives=?", (now, d.seq, d.receives))
         if self.on_report is not None:
             for d, outcome, decision in settled:
                 self._report(Report(d.source, fn.name, outcome, decision))
@@ -367,6 +479,27 @@ class LocalCloud(LocalTestClient):
                         log.exception("schedule %s could not fire", s.name)
                     nxt[s.name] = self._next_fire(s, now)
             self._stopping.wait(max(0.05, min(1.0, min(nxt.values()) - time.time())))
+
+
+def _secret(path: Path) -> bytes:
+    """The data dir's HMAC key (signed URLs): created once, whole (link of a finished file), and
+    readable by its owner only."""
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    private(path)
+    secret = path.read_bytes()
+    if len(secret) < 16:
+        raise LocalError(f"{str(path)!r} holds {len(secret)} bytes, too short for a signing key: delete it "
+                         "(signed URLs made with it stop working) and start again")
+    return secret
 
 
 def _fifo(fn: Function) -> bool:

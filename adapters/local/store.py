@@ -3,14 +3,24 @@
 Queues, topic subscriptions, object triggers and schedule ticks all become rows in
 ``deliveries``: one row per (function, event), leased SQS-style by moving ``visible_at``
 past the lease (the visibility timeout), so an event whose worker died reappears.
-A delivery is committed before the call that produced it returns (an HTTP 202, a publish),
-which is what makes an accepted message survive a crash. ``synchronous=NORMAL`` in WAL mode
-survives a killed process; only an OS crash or power loss may lose the last commits.
-``PORTSIDE_SYNC=FULL`` fsyncs every commit and survives those too, at a cost in throughput.
+
+Writes go through one connection, one at a time. A write from outside the runtime's own
+threads (an HTTP handler's send, a publish from a client, the CLI) is committed before it
+returns: accepted = durable. The runtime's dispatcher and workers *defer* theirs: their
+leases, their handlers' writes and their acknowledgements join one open transaction that is
+committed every few milliseconds (``GROUP_WINDOW``), when the runtime goes idle, or as soon
+as anyone else writes. A crash loses at most that window, and never an acknowledgement
+without the writes before it (one commit holds both), so what it loses is redelivered:
+at-least-once, as on every cloud, at a fraction of the commits.
+
+``synchronous=NORMAL`` in WAL mode survives a killed process; only an OS crash or power loss
+may lose the last commits. ``PORTSIDE_SYNC=FULL`` fsyncs every commit and survives those too,
+at a cost in throughput.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -23,7 +33,9 @@ from typing import Any
 
 from portside.local.errors import LocalError
 
+log = logging.getLogger("portside.local")
 DB_NAME = "portside.db"
+GROUP_WINDOW = 0.005  # seconds a deferred write may wait for its commit while the runtime is busy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries(
@@ -54,6 +66,17 @@ CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last REAL NOT NULL);
 INDEXES = "CREATE INDEX IF NOT EXISTS deliveries_grp ON deliveries(function, grp, seq);"
 
 
+def private(path: Path) -> None:
+    """Make a file 0600 or a folder 0700 if it is ours and more open (data dirs of older versions)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    want = 0o700 if path.is_dir() else 0o600
+    if st.st_uid == os.getuid() and st.st_mode & 0o777 & ~want:
+        path.chmod(want)
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     seq: int
@@ -77,17 +100,16 @@ class DeadRow:
 
 
 class Store:
-    """Thread-safe access to the SQLite file: a connection per thread, one writer at a time.
-
-    Writes in this process take a lock so SQLite never has to make a thread sleep-and-retry
-    (its busy handler sleeps in whole milliseconds); other processes (``portside emit``)
-    still meet ``busy_timeout``.
+    """Thread-safe access to the SQLite file: one writer connection behind a lock (so SQLite never
+    makes a thread of ours sleep-and-retry: its busy handler sleeps in whole milliseconds), and a
+    reader connection per thread. Other processes (``portside emit``) meet ``busy_timeout``.
     """
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
         self.dir = Path(data_dir)
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private(self.dir)
             probe = self.dir / ".write-test"
             probe.write_bytes(b"")
             probe.unlink()
@@ -101,55 +123,183 @@ class Store:
                              "the default) or FULL (also survives power loss: an fsync per commit)")
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
-        self._write = threading.RLock()
+        self._write = threading.RLock()  # the writer connection, and the list above
+        self._writer: sqlite3.Connection | None = None
+        self._open_since: float | None = None  # monotonic time the shared transaction began
         self.on_commit: Any = None  # called after a commit that added deliveries (wakes the dispatcher)
         self.copies = 1  # deliveries made per event: more to inject duplicates (the test client's inject)
         self.shuffle = False  # lease due deliveries in random order (inject(reorder=True)); FIFO keeps order
+        self._open()
+
+    def _open(self) -> None:
+        """Create the database (whole, under its final name, by a rename) or check the one there."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            self._create()
+        else:
+            if size == 0:  # never one of ours: we create the file whole
+                raise LocalError(f"{str(self.path)!r} is empty (0 bytes): it was truncated or replaced. Restore "
+                                 "it from a backup, or delete it to start with empty queues and tables (or pass "
+                                 "--data-dir DIR)")
+            for suffix in ("", "-wal", "-shm"):
+                private(Path(f"{self.path}{suffix}"))
         try:
             db = self.conn()
+            problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError(f"damaged: {problems[0]}")
             db.executescript(SCHEMA)
             if "grp" not in [r[1] for r in db.execute("PRAGMA table_info(deliveries)")]:
                 db.execute("ALTER TABLE deliveries ADD COLUMN grp TEXT")  # a data dir from before FIFO groups
             db.executescript(INDEXES)
         except sqlite3.DatabaseError as e:
+            self.close()
             raise self._explain(e) from None
+
+    def _create(self) -> None:
+        tmp = self.dir / f".{DB_NAME}.{os.getpid()}.{threading.get_ident()}.new"
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        try:
+            db = sqlite3.connect(tmp, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL").fetchone()
+            db.executescript(SCHEMA)
+            db.close()  # the last connection checkpoints and removes the -wal
+            try:
+                os.link(tmp, self.path)  # not rename: a concurrent opener's database wins, whole
+            except FileExistsError:
+                pass
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
     def _explain(self, e: sqlite3.Error) -> LocalError:
         if isinstance(e, sqlite3.OperationalError) and "unable to open" in str(e):
             return LocalError(f"cannot open {str(self.path)!r} ({e}): check the data directory's permissions "
                               "or pass --data-dir DIR")
-        return LocalError(f"{str(self.path)!r} is not a usable SQLite database ({e}): move it aside "
-                          "(it holds the local queues and tables) or pass --data-dir DIR")
+        return LocalError(f"{str(self.path)!r} is not a usable SQLite database ({e}): it is damaged or belongs "
+                          "to another program; move it aside (with its -wal and -shm files: it holds the local "
+                          "queues and tables) to start empty, or pass --data-dir DIR")
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+            db.execute("PRAGMA journal_mode=WAL").fetchone()
+            db.execute(f"PRAGMA synchronous={self.synchronous}")
+            db.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as e:
+            raise self._explain(e) from None
+        with self._write:
+            self._all.append(db)
+        return db
 
     def conn(self) -> sqlite3.Connection:
+        """This thread's reader connection (it sees committed data only)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            try:
-                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-                db.execute("PRAGMA journal_mode=WAL").fetchone()
-                db.execute(f"PRAGMA synchronous={self.synchronous}")
-                db.execute("PRAGMA busy_timeout=10000")
-            except sqlite3.Error as e:
-                raise self._explain(e) from None
-            self._local.db = db
-            with self._write:
-                self._all.append(db)
+            db = self._local.db = self._connect()
         return db
+
+    def _begin(self) -> sqlite3.Connection:
+        """The writer, in a transaction (the caller holds ``_write``)."""
+        db = self._writer
+        if db is None:
+            db = self._writer = self._connect()
+        if not db.in_transaction:
+            db.execute("BEGIN IMMEDIATE")
+            self._open_since = time.monotonic()
+        return db
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """One statement as one write (SQLite makes a statement atomic), committed as ``tx`` is;
+        returns its row count. The cheap path for a single insert, replace or delete."""
+        return self._statement(sql, args, False)  # type: ignore[return-value]
+
+    def _statement(self, sql: str, args: Sequence[Any], rows: bool) -> int | list[tuple[Any, ...]]:
+        durable = not getattr(self._local, "deferring", False)
+        with self._write:
+            db = self._begin()
+            try:
+                cursor = db.execute(sql, args)
+                out = cursor.fetchall() if rows else cursor.rowcount
+            except BaseException:
+                if not db.in_transaction:
+                    self._lost()
+                if durable:
+                    self._commit()
+                raise
+            if durable:
+                self._commit()
+        return out
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed before the block's caller goes on."""
-        db = self.conn()
+        """One atomic write: committed before the caller goes on, unless this thread defers
+        (``deferring``), in which case it joins the shared transaction."""
         with self._write:
-            db.execute("BEGIN IMMEDIATE")
+            db = self._begin()
+            db.execute("SAVEPOINT op")
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # some errors (disk full, I/O) end the whole transaction
+                    db.execute("ROLLBACK TO op")
+                    db.execute("RELEASE op")
+                else:
+                    self._lost()
+                if not getattr(self._local, "deferring", False):
+                    self._commit()
                 raise
-            db.execute("COMMIT")
+            db.execute("RELEASE op")
+            if not getattr(self._local, "deferring", False):
+                self._commit()
+
+    def _commit(self) -> None:
+        """Commit the shared transaction, if one is open (the caller holds ``_write``)."""
+        db = self._writer
+        if db is not None and db.in_transaction:
+            try:
+                db.execute("COMMIT")
+            finally:
+                if not db.in_transaction:
+                    self._open_since = None
+                else:
+                    self._lost()
+                    db.execute("ROLLBACK")
+
+    def _lost(self) -> None:
+        self._open_since = None
+        log.error("a write failed and ended the runtime's open transaction: its deliveries come back after their "
+                  "lease (at-least-once)")
+
+    @contextmanager
+    def deferring(self) -> Iterator[None]:
+        """This thread's writes (and reads, which must see them) go through the shared transaction,
+        committed by ``commit`` / ``commit_if_older``, or by the next caller who does not defer."""
+        self._local.deferring = True
+        try:
+            yield
+        finally:
+            self._local.deferring = False
+
+    def commit(self) -> None:
+        if self._open_since is not None:
+            with self._write:
+                self._commit()
+
+    def commit_if_older(self, seconds: float) -> None:
+        since = self._open_since
+        if since is not None and time.monotonic() - since >= seconds:
+            with self._write:
+                self._commit()
 
     def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if getattr(self._local, "deferring", False):
+            with self._write:
+                db = self._writer
+                if db is None:
+                    db = self._writer = self._connect()
+                return db.execute(sql, args).fetchall()
         return self.conn().execute(sql, args).fetchall()
 
     def release_thread(self) -> None:
@@ -165,12 +315,14 @@ class Store:
 
     def close(self) -> None:
         with self._write:
+            self._commit()
             for db in self._all:
                 try:
                     db.close()
                 except sqlite3.Error:
                     pass
             self._all.clear()
+            self._writer, self._open_since = None, None
         self._local = threading.local()
 
     # -- deliveries --
@@ -182,33 +334,57 @@ class Store:
             db.execute("INSERT INTO deliveries(function, source, event, visible_at, created, grp) VALUES (?,?,?,?,?,?)",
                        (function, source, event, visible_at, now, group))
 
+    def deliver(self, functions: Sequence[str], source: str, event: str, visible_at: float,
+                group: str | None = None) -> None:
+        """Queue ``event`` for each of ``functions`` (``copies`` of each; ``group``: its FIFO message
+        group) in one write, and wake the dispatcher."""
+        sql = "INSERT INTO deliveries(function, source, event, visible_at, created, grp) VALUES (?,?,?,?,?,?)"
+        now = time.time()
+        rows = [(fn, source, event, visible_at, now, group) for fn in functions for _ in range(self.copies)]
+        if len(rows) == 1:
+            self.execute(sql, rows[0])
+        else:
+            with self.tx() as db:
+                db.executemany(sql, rows)
+        self.notify()
+
     def notify(self) -> None:
         if self.on_commit is not None:
             self.on_commit()
 
-    def due(self, function: str, now: float, limit: int, fifo: bool = False) -> list[int]:
-        """Up to ``limit`` deliveries of ``function`` visible at ``now``. ``fifo``: in group order, and
-        none whose group has an earlier delivery in flight or waiting for a retry (SQS FIFO's rule)."""
+    def take(self, function: str, now: float, limit: int, visibility: float, fifo: bool = False) -> list[Delivery]:
+        """Lease up to ``limit`` deliveries of ``function`` visible at ``now``, oldest first, for
+        ``visibility`` seconds, in one statement. ``fifo``: in group order, and none whose group has an
+        earlier delivery in flight or waiting for a retry (SQS FIFO's rule)."""
         if fifo:
-            rows = self.read("SELECT seq FROM deliveries d WHERE function=? AND visible_at<=? AND NOT EXISTS "
-                             "(SELECT 1 FROM deliveries e WHERE e.function=d.function AND e.grp=d.grp "
-                             "AND e.seq<d.seq AND e.visible_at>?) ORDER BY seq LIMIT ?", (function, now, now, limit))
+            due = ("SELECT seq FROM deliveries d WHERE function=? AND visible_at<=? AND NOT EXISTS "
+                   "(SELECT 1 FROM deliveries e WHERE e.function=d.function AND e.grp=d.grp "
+                   "AND e.seq<d.seq AND e.visible_at>?) ORDER BY seq LIMIT ?")
+            args: tuple[Any, ...] = (function, now, now, limit)
         else:
-            order = "random()" if self.shuffle else "visible_at, seq"
-            rows = self.read(f"SELECT seq FROM deliveries WHERE function=? AND visible_at<=? ORDER BY {order} "
-                             "LIMIT ?", (function, now, limit))
-        return [r[0] for r in rows]
+            due = (f"SELECT seq FROM deliveries WHERE function=? AND visible_at<=? "
+                   f"ORDER BY {'random()' if self.shuffle else 'visible_at, seq'} LIMIT ?")
+            args = (function, now, limit)
+        rows = self._statement(f"UPDATE deliveries SET visible_at=?, leased=1, receives=receives+1 WHERE seq IN ({due}) "
+                               "RETURNING seq, function, source, event, receives, grp", (now + visibility, *args), True)
+        rows.sort()  # type: ignore[union-attr]
+        return [Delivery(*r) for r in rows]  # type: ignore[union-attr]
 
-    def lease(self, seqs: list[int], now: float, visibility: float) -> list[Delivery]:
-        """Take ``seqs`` for ``visibility`` seconds; each take counts as a receive (the attempt)."""
-        marks = ",".join("?" * len(seqs))
-        with self.tx() as db:
-            rows = db.execute(f"UPDATE deliveries SET visible_at=?, leased=1, receives=receives+1 "
-                              f"WHERE seq IN ({marks}) AND visible_at<=? "
-                              f"RETURNING seq, function, source, event, receives, grp",
-                              (now + visibility, *seqs, now)).fetchall()
-        rows.sort()
-        return [Delivery(*r) for r in rows]
+    def ack(self, leases: Sequence[tuple[int, int]], db: sqlite3.Connection | None = None) -> None:
+        """Delete settled deliveries, each only if still under the lease (seq, receives) that ran it:
+        ``receives`` is SQS's receipt handle, and a lease that expired and was taken again (the
+        handler outlived its visibility timeout) is no longer ours to settle. One statement, in
+        ``db``'s write if given, else a write of its own."""
+        if not leases:
+            return
+        marks = ",".join("?" * len(leases))
+        sql = (f"DELETE FROM deliveries WHERE seq IN ({marks}) "  # the primary key finds them; the pairs check them
+               f"AND (seq, receives) IN (VALUES {','.join(['(?,?)'] * len(leases))})")
+        args = [seq for seq, _ in leases] + [v for lease in leases for v in lease]
+        if db is None:
+            self.execute(sql, args)
+        else:
+            db.execute(sql, args)
 
     def next_due(self) -> float | None:
         row = self.read("SELECT MIN(visible_at) FROM deliveries WHERE function != ''")

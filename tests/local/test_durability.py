@@ -99,7 +99,7 @@ def test_sigkill_mid_stream_loses_no_accepted_message_and_applies_each_once(tmp_
     runs = Counter(json.loads(r[0])["item"] for r in rows(db, "SELECT item FROM items WHERE tbl='applied'"))
     assert set(runs) >= want
     # Each effect once; the only exception allowed is a handler the kill cut in the middle of its
-    # own run (at-least-once: its in-progress record expires and the redelivery runs it again).
+    # own run (at-least-once: the restart takes its in-progress record over and runs it again).
     twice = {k for k, v in runs.items() if v > 1}
     assert twice <= cut, f"applied more than once without a crash mid-run: {sorted(twice - cut)}"
     assert max(runs.values()) <= 2

@@ -119,12 +119,11 @@ def test_visibility_timeout_hides_a_leased_delivery_then_lets_it_reappear(tmp_pa
     with store.tx() as db:
         store.add(db, "fn", "queue q", "{}", 0)
     now = time.time()
-    [first] = store.lease(store.due("fn", now, 10), now, visibility=0.2)
+    [first] = store.take("fn", now, 10, visibility=0.2)
     assert first.receives == 1
-    assert store.due("fn", time.time(), 10) == []  # hidden while leased
-    assert store.lease([first.seq], time.time(), 0.2) == []  # and cannot be taken twice
+    assert store.take("fn", time.time(), 10, 0.2) == []  # hidden while leased: it cannot be taken twice
     time.sleep(0.25)
-    [again] = store.lease(store.due("fn", time.time(), 10), time.time(), 0.2)
+    [again] = store.take("fn", time.time(), 10, 0.2)
     assert (again.seq, again.receives) == (first.seq, 2)  # the receive count is the attempt
     store.close()
 
@@ -137,8 +136,8 @@ def test_a_stale_lease_cannot_settle_a_delivery_taken_again(cloud: LocalCloud) -
     store = cloud.store
     with store.tx() as db:
         store.add(db, "nobody", "queue q", "{}", 0)
-    [first] = store.lease(store.due("nobody", time.time(), 1), time.time(), visibility=0.0)
-    [second] = store.lease([first.seq], time.time() + 0.001, visibility=3600)  # expired, taken again
+    [first] = store.take("nobody", time.time(), 1, visibility=0.0)
+    [second] = store.take("nobody", time.time() + 0.001, 1, visibility=3600)  # expired, taken again
     assert second.receives == 2
     outcome = Outcome(Message("m", b"{}", "q"), 1)
     cloud._settle(cloud.app.get_function("store-note"), [(first, outcome, Decision(Action.ACK))])
@@ -155,7 +154,7 @@ def test_a_restart_redelivers_what_a_crashed_run_had_leased(tmp_path: Path) -> N
     store = Store(tmp_path)
     with store.tx() as db:
         store.add(db, "store-note", "queue note-jobs", codec.dump(Message("m1", b'{"id":"z"}', "note-jobs")), 0)
-    store.lease(store.due("store-note", time.time(), 10), time.time(), visibility=3600)  # then the run "died"
+    store.take("store-note", time.time(), 10, visibility=3600)  # then the run "died"
     store.close()
     with LocalCloud(app, tmp_path, workers=2).start(http=False) as c:
         wait_for(lambda: c.table("notes").get({"id": "z"}), what="the redelivered note")
