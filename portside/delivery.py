@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
+    from portside.trace import TraceContext
+
 log = Logger("portside")
 INFO, WARNING, ERROR = 20, 30, 40  # logging's levels, without importing logging
 
@@ -33,20 +35,22 @@ INFO, WARNING, ERROR = 20, 30, 40  # logging's levels, without importing logging
 class Outcome(Record):
     """How one event's invocation ended."""
 
-    __slots__ = ("event", "attempt", "result", "error", "seconds")
+    __slots__ = ("event", "attempt", "result", "error", "seconds", "trace")
     event: AnyEvent
     attempt: int
     result: Any
     error: BaseException | None
     seconds: float
+    trace: TraceContext | None  # the invocation's span: what it published carries it on (the console's traces)
 
     def __init__(self, event: AnyEvent, attempt: int, result: Any = None, error: BaseException | None = None,
-                 seconds: float = 0.0) -> None:
+                 seconds: float = 0.0, trace: TraceContext | None = None) -> None:
         setfield(self, "event", event)
         setfield(self, "attempt", attempt)
         setfield(self, "result", result)
         setfield(self, "error", error)
         setfield(self, "seconds", seconds)
+        setfield(self, "trace", trace)
 
     @property
     def ok(self) -> bool:
@@ -90,13 +94,13 @@ def invoke(function: Function, target: Target, event: AnyEvent, attempt: int | N
         if tracing():
             with span(function.name, trace, {"faas.trigger": function.trigger.kind,
                                              "messaging.message.id": event.id}) as inv.trace:
-                return _run(function, event, attempt)
-        return _run(function, event, attempt)
+                return _run(function, event, attempt, inv.trace)
+        return _run(function, event, attempt, inv.trace)
     finally:
         _current.reset(token)
 
 
-def _run(function: Function, event: AnyEvent, attempt: int) -> Outcome:
+def _run(function: Function, event: AnyEvent, attempt: int, trace: TraceContext) -> Outcome:
     started = time.perf_counter()
     try:
         result = load_handler(function)(event)
@@ -104,7 +108,7 @@ def _run(function: Function, event: AnyEvent, attempt: int) -> Outcome:
             result = to_response(result)
     except Exception as error:  # noqa: BLE001 - classified below, never lost
         record_error(error)
-        out = Outcome(event, attempt, None, error, time.perf_counter() - started)
+        out = Outcome(event, attempt, None, error, time.perf_counter() - started, trace)
         # a permanent error or an event another delivery holds (InProgress) is expected: one line
         expected = (out.permanent and not isinstance(error, PermissionDenied)) or isinstance(error, InProgress)
         level = WARNING if expected else ERROR
@@ -113,7 +117,7 @@ def _run(function: Function, event: AnyEvent, attempt: int) -> Outcome:
                 extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
                        "duration_ms": round(out.seconds * 1000, 3)})
         return out
-    out = Outcome(event, attempt, result, None, time.perf_counter() - started)
+    out = Outcome(event, attempt, result, None, time.perf_counter() - started, trace)
     if success_lines.every and success_lines.take() and log.isEnabledFor(INFO):
         log.info("%s handled %s", function.name, type(event).__name__,
                  extra={"outcome": "ok", "attempt": attempt, "duration_ms": round(out.seconds * 1000, 3)})

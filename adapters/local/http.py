@@ -1,8 +1,21 @@
-"""The app's HTTP routes on a real server bound to 127.0.0.1 (stdlib, one thread per connection).
+"""The app's HTTP routes on a production-grade server bound to 127.0.0.1 (waitress).
 
-Requests become ``HttpRequest`` events and go through ``portside.delivery.invoke``;
-the answer is ``http_response`` (4xx JSON for a handler's HttpError/PermanentError,
-500 without internals otherwise). Malformed requests get a 4xx naming the problem.
+Why waitress, measured against the stdlib server, uvicorn + starlette and granian on the same
+app (``bench/http_servers.py``, docs/guides/local.md): it reads each request whole (headers, then
+body) in its I/O loop before a worker thread sees it, so a slow client holds a socket, never a
+thread; it runs in a thread of the runtime's process, next to the dispatcher, with no dependency
+of its own; and under a burst it accepted every connection with the lowest tail latency of the
+Python servers. What it is told here:
+
+- listen backlog 1024 (the stdlib's 5 reset a burst of 64 POSTs), at most ``CONNECTIONS`` open
+  connections, ``THREADS`` handler threads: a burst queues, it is not refused;
+- keep-alive; a connection idle for ``IDLE_TIMEOUT`` s is closed, and so is one whose request
+  (headers or body) is still incomplete after ``READ_TIMEOUT`` s, however slowly it trickles;
+- bodies over 6 MB: 413; every error the server itself answers is JSON naming the problem.
+
+Requests become ``HttpRequest`` events and go through ``portside.delivery.invoke``; the answer
+is ``http_response`` (4xx JSON for a handler's HttpError/PermanentError, 500 without internals).
+``serve_wsgi`` is the one server both the app and the console run on.
 """
 
 from __future__ import annotations
@@ -10,11 +23,19 @@ from __future__ import annotations
 import errno
 import hmac
 import json
+import threading
 import time
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
 
 from portside.delivery import http_response, invoke
 from portside.events import Headers, HttpRequest, HttpResponse
@@ -34,128 +55,186 @@ class LocalCloud(ports.LocalCloud):
 
     def _report(self, report: Report) -> None: ...
 
+
 MAX_BODY = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+BACKLOG = 1024
+THREADS = 16
+CONNECTIONS = 1000
+IDLE_TIMEOUT = 30.0  # seconds a keep-alive connection may sit idle
+READ_TIMEOUT = 30.0  # seconds a request may take to arrive whole (headers and body)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = False  # a port in use must fail, not be shared
-    cloud: LocalCloud
+# -- the server --------------------------------------------------------------------------------
+class _Parser(HTTPRequestParser):
+    """Remembers when the request's first bytes arrived (for ``READ_TIMEOUT``)."""
+
+    def __init__(self, adj: Adjustments) -> None:
+        super().__init__(adj)
+        self.started = time.monotonic()
 
 
-def serve(cloud: LocalCloud, port: int) -> _Server:
-    """Bind 127.0.0.1:``port`` (0 = a free one); a taken port is a one-line LocalError."""
+class _JsonError(ErrorTask):
+    """Errors the server answers itself (bad request line, oversized body...): JSON with the reason."""
+
+    def execute(self) -> None:
+        e = self.request.error
+        reason = " ".join(str(e.body).split()) or e.reason
+        body = json.dumps({"error": f"{e.reason}: {reason}"}).encode()
+        self.status = f"{e.code} {e.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    parser_class = _Parser
+    error_task_class = _JsonError
+
+
+class Server(TcpWSGIServer):
+    """waitress on 127.0.0.1, in a thread of this process; ``stop()`` closes every connection."""
+
+    channel_class = _Channel
+    read_timeout = READ_TIMEOUT
+
+    @property
+    def port(self) -> int:
+        return int(self.effective_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def maintenance(self, now: float) -> None:
+        """Idle connections (waitress), and requests that take too long to arrive, however slowly they trickle."""
+        super().maintenance(now)
+        late = time.monotonic() - self.read_timeout
+        for channel in list(self.active_channels.values()):
+            request = channel.request
+            if request is not None and not request.completed and getattr(request, "started", late) < late:
+                channel.will_close = True
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self.run, name=f"portside-http-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        while self._map:
+            for dispatcher in list(self._map.values()):
+                try:
+                    dispatcher.handle_close()
+                except OSError:
+                    pass
+        self.task_dispatcher.shutdown(timeout=5)
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join(timeout=5)
+
+
+def serve_wsgi(app: WsgiApp, port: int, *, threads: int = THREADS, option: str = "--port") -> Server:
+    """Bind 127.0.0.1:``port`` (0 = a free one) and serve ``app``; a taken port is a one-line LocalError."""
+    adj = Adjustments(host="127.0.0.1", port=port, threads=threads, backlog=BACKLOG, connection_limit=CONNECTIONS,
+                      channel_timeout=IDLE_TIMEOUT, cleanup_interval=1, max_request_body_size=MAX_BODY,
+                      ident="portside-local", expose_tracebacks=False, asyncore_use_poll=True)
     try:
-        server = _Server(("127.0.0.1", port), _Handler)
+        server = Server(app, map={}, adj=adj)
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             raise LocalError(f"port {port} on 127.0.0.1 is already in use: stop what holds it "
-                             "(`lsof -i :{port}`) or pass --port N (0 picks a free one)".replace("{port}", str(port))) from None
+                             f"(`lsof -i :{port}`) or pass {option} N (0 picks a free one)") from None
         if e.errno == errno.EACCES:
-            raise LocalError(f"no permission to listen on port {port}: use a port above 1024 (--port 8000)") from None
+            raise LocalError(f"no permission to listen on port {port}: use a port above 1024 ({option} N)") from None
         raise LocalError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from None
-    server.cloud = cloud
+    server.logger.disabled = True  # a client that hangs up is not the user's problem
     return server
 
 
+def serve(cloud: LocalCloud, port: int) -> Server:
+    """The app's routes on 127.0.0.1:``port`` (a fixed pool of handler threads, each with its SQLite connection)."""
+    return serve_wsgi(Routes(cloud), port)
+
+
+# -- the app's routes as a WSGI application ---------------------------------------------------
 def _answer(status: int, message: str, **extra: Any) -> HttpResponse:
     return HttpResponse.json_body({"error": message, **extra}, status=status)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
-    server_version = "portside-local"
+def wsgi_path(environ: dict[str, Any]) -> str:
+    """The request path, percent-decoded as UTF-8 (WSGI hands it over decoded as latin-1)."""
+    return environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace") or "/"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the live line reports requests
-        pass
 
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.cloud.store.release_thread()
+def wsgi_headers(environ: dict[str, Any]) -> Headers:
+    pairs = [(k[5:].replace("_", "-").lower(), v) for k, v in environ.items() if k.startswith("HTTP_")]
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            pairs.append((key.replace("_", "-").lower(), environ[key]))
+    return Headers(pairs)
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Malformed request lines and headers (the stdlib's checks): a JSON 4xx with the reason."""
-        self.close_connection = True
-        if self.request_version == "HTTP/0.9":  # an unparsable request line: still answer with a status line
-            self.request_version = "HTTP/1.1"
-        self._send(_answer(int(code), message or explain or "bad request"))
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):  # an unknown method: 405 with what is allowed, not the stdlib's 501
-            return lambda: self._send(HttpResponse(405, {"allow": ", ".join(METHODS), "content-type": "application/json"},
-                                                   json.dumps({"error": f"method {name[3:]!r} is not supported"}).encode()))
-        raise AttributeError(name)
+def wsgi_body(environ: dict[str, Any]) -> bytes:
+    """The whole body (waitress has read it, chunked or not, before the application runs)."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
-    def do_GET(self) -> None:
-        self._handle()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+def send(response: HttpResponse, start_response: Callable[..., Any], head: bool = False) -> list[bytes]:
+    """Hand ``response`` to the WSGI server (its cookies as Set-Cookie headers, Content-Length set)."""
+    try:
+        phrase = HTTPStatus(response.status).phrase
+    except ValueError:
+        phrase = "Status"
+    headers = [(k, v) for k, v in response.headers.items()
+               if k.lower() not in ("content-length", "connection", "transfer-encoding")]
+    if response.body and not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "application/octet-stream"))
+    headers += [("Set-Cookie", c) for c in response.cookies]
+    headers.append(("Content-Length", str(len(response.body))))
+    start_response(f"{response.status} {phrase}", headers)
+    return [] if head else [response.body]
 
-    def _body(self) -> bytes | HttpResponse:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            self.close_connection = True
-            return _answer(411, "chunked request bodies are not supported: send Content-Length")
-        raw = self.headers.get("content-length")
-        if raw is None:
-            return b""
-        try:
-            length = int(raw)
-            if length < 0:
-                raise ValueError
-        except ValueError:
-            self.close_connection = True
-            return _answer(400, f"Content-Length {raw!r} is not a non-negative integer")
-        if length > MAX_BODY:
-            self.close_connection = True
-            return _answer(413, f"body of {length} bytes is over the {MAX_BODY}-byte limit")
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True
-            return _answer(400, f"body ended after {len(body)} of {length} bytes")
-        return body
 
-    def _handle(self) -> None:
-        cloud = self.server.cloud
-        body = self._body()
-        if isinstance(body, HttpResponse):
-            self._send(body)
-            return
-        parts = urlsplit(self.path)
-        path = unquote(parts.path) or "/"
-        method = self.command.upper()
+class Routes:
+    """The app's routes: each request an ``HttpRequest`` through ``portside.delivery.invoke``."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = environ["REQUEST_METHOD"].upper()
+        response, report = self.respond(method, environ)
+        out = send(response, start_response, head=method == "HEAD")
+        if report is not None:
+            self.cloud._report(report)
+        return out
+
+    def respond(self, method: str, environ: dict[str, Any]) -> tuple[HttpResponse, Report | None]:
+        cloud = self.cloud
+        if method not in METHODS:  # 405 with what is allowed
+            return HttpResponse(405, {"allow": ", ".join(METHODS), "content-type": "application/json"},
+                                json.dumps({"error": f"method {method!r} is not supported"}).encode()), None
+        path = wsgi_path(environ)
+        query_text = environ.get("QUERY_STRING", "")
         if path.startswith("/_portside/objects/") and method in ("GET", "HEAD"):
-            self._send(self._object(path, parts.query))
-            return
+            return self._object(path, query_text), None
         route = cloud.router.match(method, path)
         if isinstance(route, HttpResponse):
-            self._send(route)
-            return
+            return route, None
         try:
-            query = parse_qs(parts.query, keep_blank_values=True)
-            request = HttpRequest(new_id(), method, path, Headers(self.headers.items()), query, body, route.params,
-                                  self._cookies(), self.client_address[0], route.name, cloud.now())
+            headers = wsgi_headers(environ)
+            request = HttpRequest(new_id(), method, path, headers, parse_qs(query_text, keep_blank_values=True),
+                                  wsgi_body(environ), route.params, _cookies(headers.get("cookie")),
+                                  environ.get("REMOTE_ADDR", ""), route.name, cloud.now())
         except (TypeError, ValueError, UnicodeDecodeError) as e:
-            self._send(_answer(400, f"malformed request: {e}"))
-            return
+            return _answer(400, f"malformed request: {e}"), None
         outcome = invoke(route.function, cloud, request)
         response = http_response(outcome)
-        self._send(response)
-        cloud._report(Report(f"http {method} {path}", route.function.name, outcome, None, response.status))
-
-    def _cookies(self) -> dict[str, str]:
-        raw = self.headers.get("cookie")
-        if not raw:
-            return {}
-        jar = SimpleCookie()
-        try:
-            jar.load(raw)
-        except CookieError:
-            return {}
-        return {k: m.value for k, m in jar.items()}
+        return response, Report(f"http {method} {path}", route.function.name, outcome, None, response.status)
 
     def _object(self, path: str, query: str) -> HttpResponse:
         """A signed URL from ``bucket.signed_url``: serve the object until it expires."""
@@ -165,37 +244,30 @@ class _Handler(BaseHTTPRequestHandler):
             until = int(args.get("expires", ""))
         except ValueError:
             return _answer(400, "signed URL needs an integer 'expires'")
-        good = sign(self.server.cloud.secret, bucket, key, until)
+        cloud = self.cloud
+        good = sign(cloud.secret, bucket, key, until)
         if not hmac.compare_digest(good, args.get("signature", "")):
             return _answer(403, "signature does not match")
         if until < time.time():
             return _answer(403, "signed URL has expired")
-        cloud = self.server.cloud
         try:
-            port = cloud.bucket(bucket)
-            data = port.get(key)
+            data = cloud.bucket(bucket).get(key)
         except (LocalError, KeyError, ValueError) as e:
             return _answer(404, str(e))
         row = cloud.store.read("SELECT content_type FROM objects WHERE bucket=? AND key=?", (bucket, key))
         ctype = (row[0][0] if row else None) or "application/octet-stream"
         return HttpResponse(200, {"content-type": ctype}, data)
 
-    def _send(self, response: HttpResponse) -> None:
-        try:
-            self.send_response(response.status)
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            for k, v in response.headers.items():
-                if k.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(k, v)
-            for cookie in response.cookies:
-                self.send_header("Set-Cookie", cookie)
-            body = b"" if self.command == "HEAD" else response.body
-            if "content-type" not in headers and response.body:
-                self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(response.body)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+
+def _cookies(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    jar = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+__all__ = ["MAX_BODY", "Routes", "Server", "serve", "serve_wsgi", "send"]

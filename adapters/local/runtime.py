@@ -155,9 +155,8 @@ class LocalCloud(LocalTestClient):
         if http:
             from portside.local.http import serve
 
-            self._server = serve(self, port or 0)
-            self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-            self._spawn(lambda: self._server.serve_forever(poll_interval=0.05), "portside-http")
+            self._server = serve(self, port or 0).start()
+            self.url = self._server.url
         self._write_runtime_file()
         self._start_workers()
         return self
@@ -210,8 +209,8 @@ class LocalCloud(LocalTestClient):
         self._stopping.set()
         self._wake.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
+            self._server = None
         self._stop_workers()
         for t in self._threads:
             t.join(timeout=5)

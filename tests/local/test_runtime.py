@@ -171,11 +171,13 @@ def test_a_handle_from_a_second_import_of_the_app_still_reaches_the_consumers(cl
 
 
 def test_http_connections_do_not_leave_sqlite_connections_behind(cloud: LocalCloud) -> None:
-    for i in range(30):  # a new connection (and server thread) per request
+    from portside.local.http import THREADS
+
+    for i in range(60):  # a new connection per request
         assert request(cloud.url, "POST", "/notes", {"id": f"c{i}"})[0] == 202
     cloud.wait_until_idle()
-    # left: the workers', the dispatcher's and this thread's, never one per HTTP connection
-    wait_for(lambda: len(cloud.store._all) <= cloud.workers + 2, what="connections released")
+    # left: the workers', the HTTP handler threads', the dispatcher's and this thread's, never one per connection
+    wait_for(lambda: len(cloud.store._all) <= cloud.workers + THREADS + 2, what="connections released")
 
 
 def test_a_changed_app_adopts_unconsumed_messages_and_dead_letters_orphans(tmp_path: Path) -> None:
