@@ -30,7 +30,7 @@ from portside.declarations import (
     TopicTrigger,
 )
 from portside.errors import NotFound
-from portside.events import Message, ObjectCreated, ObjectDeleted
+from portside.events import AnyEvent, Message, ObjectCreated, ObjectDeleted
 from portside.local import codec
 from portside.local.store import Store
 
@@ -45,8 +45,9 @@ class LocalCloud(Protocol):
 
     def now(self) -> datetime: ...
 
-    def _record(self, kind: str, name: str, message: Message) -> None:
-        """Remember a message sent or published through this process (the test client's view)."""
+    def observe(self, action: str, resource: str, event: AnyEvent, consumers: int) -> None:
+        """A write committed: ``action`` (send, publish, put, delete) on ``resource`` made ``event``
+        (the test client remembers the messages, the console shows every write)."""
 
 
 def new_id() -> str:
@@ -120,6 +121,7 @@ class LocalBucket:
             fired = self._fire(db, ObjectCreatedTrigger, key, event)
         if fired:
             self.cloud.store.notify()
+        self.cloud.observe("put", self.resource.name, event, fired)
 
     def delete(self, key: str) -> None:
         path = self.path(key)
@@ -136,14 +138,16 @@ class LocalBucket:
             fired = self._fire(db, ObjectDeletedTrigger, key, event)
         if fired:
             self.cloud.store.notify()
+        self.cloud.observe("delete", self.resource.name, event, fired)
 
-    def _fire(self, db: Any, kind: type, key: str, event: Any) -> bool:
-        text, fired = None, False
+    def _fire(self, db: Any, kind: type, key: str, event: Any) -> int:
+        """Queue ``event`` for each function it triggers; how many."""
+        text, fired = None, 0
         for fn in self.cloud.app.consumers(self.resource):
             if type(fn.trigger) is kind and fn.trigger.matches(key):
                 text = text or codec.dump(event)
                 self.cloud.store.add(db, fn.name, f"bucket {self.resource.name}", text, time.time())
-                fired = True
+                fired += 1
         return fired
 
 
@@ -190,7 +194,7 @@ class LocalQueue(_Consumers):
         consumers = [f.name for f in self.consumers()] or [""]
         group = ordering_key if self.resource.fifo else None  # FIFO: delivered in order within the group
         self.cloud.store.deliver(consumers, self.source, text, time.time() + delay, group)
-        self.cloud._record("sent", self.resource.name, message)
+        self.cloud.observe("send", self.resource.name, message, sum(bool(c) for c in consumers))
         return message.id
 
 
@@ -206,7 +210,7 @@ class LocalTopic(_Consumers):
                        if isinstance(f.trigger, TopicTrigger) and f.trigger.matches(attributes)]
         if subscribers:
             self.cloud.store.deliver(subscribers, self.source, codec.dump(message), time.time())
-        self.cloud._record("published", self.resource.name, message)
+        self.cloud.observe("publish", self.resource.name, message, len(subscribers))
         return message.id
 
 

@@ -72,12 +72,15 @@ class LocalCloud(LocalTestClient):
         super().__init__()
         self._init_client()
         self.app = app if isinstance(app, App) else load_app(app)
+        self.app_spec = app if isinstance(app, str) else None  # module:attribute, for the runtime file
         self.store = Store(data_dir)
         self.workers = max(1, workers)
         self.on_report = on_report
+        self.on_write: Callable[[str, str, AnyEvent, int], None] | None = None  # see observe()
         self.poll = poll
         self.url: str | None = None
         self.instance: str | None = None  # this run, once started: owner of its in-progress records
+        self.console_url: str | None = None  # set by the console `portside dev` serves, for the runtime file
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -110,6 +113,17 @@ class LocalCloud(LocalTestClient):
         this one is a run that crashed or stopped: its in-progress work will never finish."""
         return instance == self.instance
 
+    def observe(self, action: str, resource: str, event: AnyEvent, consumers: int) -> None:
+        """A port committed a write (send, publish, put, delete): the test client remembers the messages,
+        ``on_write`` (the console) hears of every write."""
+        if action in ("send", "publish") and isinstance(event, Message):
+            self._record("sent" if action == "send" else "published", resource, event)
+        if self.on_write is not None:
+            try:
+                self.on_write(action, resource, event, consumers)
+            except Exception:  # noqa: BLE001 - a broken observer must not fail the write
+                log.exception("on_write failed")
+
     # -- acting on the app from outside (CLI, tests; upload, send, publish come from TestClient) --
     def tick(self, schedule: Schedule | str) -> int:
         """Fire a schedule now; returns how many functions it reaches."""
@@ -138,6 +152,10 @@ class LocalCloud(LocalTestClient):
     def redrive(self, seqs: list[int] | None = None, function: str | None = None) -> int:
         return self.store.redrive(seqs, function)
 
+    def discard(self, seqs: list[int]) -> int:
+        """Delete dead letters for good; how many there were."""
+        return self.store.discard(seqs)
+
     # -- running --
     def start(self, port: int | None = 0, *, http: bool = True) -> LocalCloud:
         """Take the data dir, release leases left by a crashed run, start workers, timer and HTTP."""
@@ -157,9 +175,27 @@ class LocalCloud(LocalTestClient):
 
             self._server = serve(self, port or 0).start()
             self.url = self._server.url
-        self._write_runtime_file()
+        self.write_runtime_file()
         self._start_workers()
         return self
+
+    def reload(self, app: App) -> None:
+        """Run ``app`` from now on (hot reload): its handlers must import (else DeclarationError, and the
+        current app keeps running); the workers finish and settle what they hold, then restart on the
+        new declarations. Accepted events wait in SQLite meanwhile: none is lost, none settled runs again.
+        HTTP keeps listening; a request is served by the app that is current when it arrives."""
+        for fn in app.functions.values():
+            load_handler(fn)
+        for schedule in app.of_kind(Schedule):
+            self._next_fire(schedule, time.time())
+        self._stop_workers()
+        self.app = app
+        self._ports.clear()
+        self._consumers = [f for f in app.functions.values() if not isinstance(f.trigger, HttpTrigger)]
+        self.router = Router(app.functions.values())
+        self._adopt_and_orphan()
+        self.write_runtime_file()
+        self._start_workers()
 
     def _start_workers(self) -> None:
         """The worker pool, the dispatcher that feeds it, and the timer if any schedule has a consumer
@@ -206,8 +242,6 @@ class LocalCloud(LocalTestClient):
                 log.warning("%d event(s) for %s: moved to the dead letters", n, error)
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -257,8 +291,10 @@ class LocalCloud(LocalTestClient):
                              f"{str(self.store.dir)!r}: stop it, or pass a different --data-dir") from None
         self._lock_fd = fd
 
-    def _write_runtime_file(self) -> None:
-        info = {"pid": os.getpid(), "url": self.url, "app": self.app.name, "started": time.time()}
+    def write_runtime_file(self) -> None:
+        """What other commands read about this runtime (``running()``): pid, app, the app's and console's URLs."""
+        info = {"pid": os.getpid(), "url": self.url, "app": self.app.name, "spec": self.app_spec,
+                "console": self.console_url, "started": time.time()}
         tmp = self.store.dir / f".{RUNTIME_FILE}.{os.getpid()}.tmp"
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(json.dumps(info))

@@ -409,6 +409,13 @@ class Store:
                          (function,) if function else ())
         return [DeadRow(*r) for r in rows]
 
+    def discard(self, seqs: list[int]) -> int:
+        """Delete these dead letters for good; how many existed."""
+        if not seqs:
+            return 0
+        with self.tx() as db:
+            return db.execute(f"DELETE FROM dead_letters WHERE seq IN ({','.join('?' * len(seqs))})", seqs).rowcount
+
     def redrive(self, seqs: list[int] | None = None, function: str | None = None) -> int:
         """Move dead letters back to their function's deliveries, attempts reset."""
         where, args = [], []
