@@ -57,7 +57,10 @@ def validate(form: Mapping[str, Any]) -> dict[str, str]:
 
 
 def accept(request: HttpRequest) -> HttpResponse:
-    """POST /contact: 202 with a request id, or 4xx saying what is wrong."""
+    """POST /contact: 202 with a request id, or 4xx saying what is wrong.
+
+    Example: {"name": "Ada", "email": "ada@example.com", "message": "Hello from portside dev"}
+    """
     if len(request.body) > MAX_BODY:
         raise HttpError(413, f"body is {len(request.body)} bytes; the limit is {MAX_BODY}")
     job = {"request_id": request.id, **validate(_form(request))}

@@ -87,7 +87,10 @@ def _place(request: HttpRequest) -> HttpResponse:
 
 
 def place_order(request: HttpRequest) -> HttpResponse:
-    """POST /orders: 202 and the order id; inventory, payment and shipping follow by events."""
+    """POST /orders: 202 and the order id; inventory, payment and shipping follow by events.
+
+    Example: {"customer": "ada@example.com", "payment_token": "tok_visa", "items": [{"sku": "kibble-5kg", "qty": 2}]}
+    """
     try:
         return _place(request)
     except InProgress:

@@ -39,7 +39,10 @@ def _validate(body: Any) -> dict[str, Any]:
 
 
 def create_profile(request: HttpRequest) -> HttpResponse:
-    """POST /profiles: 201 with the profile id; subscribers catch up asynchronously."""
+    """POST /profiles: 201 with the profile id; subscribers catch up asynchronously.
+
+    Example: {"name": "Rex", "breed": "beagle", "owner_email": "ada@example.com", "city": "Lyon", "tags": ["playful"]}
+    """
     try:
         body = request.json()
     except PermanentError:

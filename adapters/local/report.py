@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portside.delivery import Decision, Outcome
+from portside.events import AnyEvent, Event, HttpRequest, Message, ObjectCreated, ObjectDeleted, Tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +17,20 @@ class Report:
     outcome: Outcome
     decision: Decision | None  # None for HTTP (answered, never retried)
     status: int | None = None  # HTTP status
+
+
+def preview(event: AnyEvent, limit: int = 160) -> str:
+    """A short line saying what the event holds (the live line, ``dlq list``, the console)."""
+    if isinstance(event, (Message, HttpRequest)):
+        head = f"{event.method} {event.path} " if isinstance(event, HttpRequest) else ""
+        text = head + event.body.decode("utf-8", "replace")
+    elif isinstance(event, (ObjectCreated, ObjectDeleted)):
+        text = f"{event.bucket}/{event.key}" + (f" ({event.size} bytes)" if isinstance(event, ObjectCreated) else "")
+    elif isinstance(event, Tick):
+        text = f"tick of {event.schedule}"
+    elif isinstance(event, Event):
+        text = f"{event.type} {event.data!r}"
+    else:
+        text = type(event).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."

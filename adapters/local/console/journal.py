@@ -23,30 +23,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from portside.delivery import Action
-from portside.events import AnyEvent, Event, HttpRequest, Message, ObjectCreated, ObjectDeleted, Tick
-from portside.local.report import Report
+from portside.events import AnyEvent, ObjectCreated, ObjectDeleted
+from portside.local.report import Report, preview
 from portside.runtime import current
 from portside.trace import TRACEPARENT, parse_traceparent
 
 LIMIT = 10_000
-PREVIEW = 160
-
-
-def preview(event: AnyEvent) -> str:
-    """A short line saying what the event holds."""
-    if isinstance(event, (Message, HttpRequest)):
-        head = f"{event.method} {event.path} " if isinstance(event, HttpRequest) else ""
-        text = head + event.body.decode("utf-8", "replace")
-    elif isinstance(event, (ObjectCreated, ObjectDeleted)):
-        text = f"{event.bucket}/{event.key}" + (f" ({event.size} bytes)" if isinstance(event, ObjectCreated) else "")
-    elif isinstance(event, Tick):
-        text = f"tick of {event.schedule}"
-    elif isinstance(event, Event):
-        text = f"{event.type} {event.data!r}"
-    else:
-        text = type(event).__name__
-    text = " ".join(text.split())
-    return text if len(text) <= PREVIEW else text[:PREVIEW - 3] + "..."
 
 
 def outcome_of(report: Report) -> str:
