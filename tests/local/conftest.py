@@ -61,12 +61,12 @@ def request(url: str, method: str, path: str, body: bytes | dict | None = None,
 class Dev:
     """`python -m portside.local.cli dev` as a subprocess; stdout lines are collected as they come."""
 
-    def __init__(self, app: str, data_dir: Path, *args: str) -> None:
+    def __init__(self, app: str | None, data_dir: Path | None, *args: str, cwd: Path = ROOT) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        where = [*(["--app", app] if app else []), *(["--data-dir", str(data_dir)] if data_dir else [])]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "portside.local.cli", "dev", "--app", app, "--data-dir", str(data_dir),
-             "--port", "0", *args],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "portside.local.cli", "dev", *where, "--port", "0", *args],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.err: list[str] = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
@@ -79,6 +79,8 @@ class Dev:
             self.proc.wait(10)
             raise
         self.url = line.split()[-1]
+        console = next((l for l in self.lines if l.split()[:1] == ["console"]), None)
+        self.console_url = console.split()[-1] if console else None
 
     def _dead(self) -> None:
         if self.proc.poll() is not None:
