@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import hmac
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -151,6 +152,7 @@ def serve_wsgi(app: WsgiApp, port: int, *, threads: int = THREADS, option: str =
             raise LocalError(f"no permission to listen on port {port}: use a port above 1024 ({option} N)") from None
         raise LocalError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from None
     server.logger.disabled = True  # a client that hangs up is not the user's problem
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth": a burst queues, by design
     return server
 
 

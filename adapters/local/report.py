@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from portside.delivery import Decision, Outcome
+from portside.errors import PortsideError
 from portside.events import AnyEvent, Event, HttpRequest, Message, ObjectCreated, ObjectDeleted, Tick
 
 
@@ -21,7 +23,13 @@ class Report:
 
 def preview(event: AnyEvent, limit: int = 160) -> str:
     """A short line saying what the event holds (the live line, ``dlq list``, the console)."""
-    if isinstance(event, (Message, HttpRequest)):
+    if isinstance(event, Message) and b'"specversion"' in event.body[:400]:
+        try:  # a CloudEvent: its type and data say more than its envelope
+            ce = event.event()
+            text = f"{ce.type} {json.dumps(ce.data, default=str)}"
+        except PortsideError:
+            text = event.body.decode("utf-8", "replace")
+    elif isinstance(event, (Message, HttpRequest)):
         head = f"{event.method} {event.path} " if isinstance(event, HttpRequest) else ""
         text = head + event.body.decode("utf-8", "replace")
     elif isinstance(event, (ObjectCreated, ObjectDeleted)):
