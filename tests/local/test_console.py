@@ -219,3 +219,25 @@ def test_an_upload_lends_its_trace_to_the_handlers_it_triggers() -> None:
     [put] = journal.trace(trace["trace_id"])["roots"]
     [thumb] = put["children"]
     assert put["action"] == "put" and [a["attempt"] for a in thumb["attempts"]] == [1, 2]
+
+
+def test_event_streams_are_bounded_and_their_slots_come_back(console: Console) -> None:
+    from portside.local.console.server import MAX_STREAMS
+
+    def open_stream() -> tuple[http.client.HTTPConnection, int]:
+        conn = http.client.HTTPConnection((console.url or "").removeprefix("http://"), timeout=10)
+        conn.request("GET", "/api/stream")
+        resp = conn.getresponse()
+        if resp.status == 200:
+            resp.readline()  # the stream has started
+        return conn, resp.status
+
+    streams = [open_stream() for _ in range(MAX_STREAMS)]
+    assert [status for _, status in streams] == [200] * MAX_STREAMS
+    extra, status = open_stream()
+    extra.close()
+    assert status == 503  # the console's threads are not all taken by streams
+    for conn, _ in streams:
+        conn.close()
+    console.cloud.send("order-jobs", {"id": "wake"})  # a stream notices its client left when it writes
+    wait_for(lambda: open_stream()[1] == 200, timeout=10, what="a stream slot given back")

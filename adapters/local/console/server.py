@@ -19,8 +19,9 @@ import json
 import mimetypes
 import re
 import secrets
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from importlib import resources
 from typing import Any
@@ -71,7 +72,7 @@ class Console:
         self.server: Server | None = None
         self.url: str | None = None
         self.error: str | None = None  # the last reload that failed, shown on every page
-        self._streams = 0
+        self._streams = threading.BoundedSemaphore(MAX_STREAMS)
         self._previous = cloud.on_report  # `portside dev`'s live line keeps printing
         cloud.on_report = self._report
         cloud.on_write = self.journal.write
@@ -204,30 +205,26 @@ class Console:
                                           resource=query.get("resource") or None, outcome=query.get("outcome") or None,
                                           limit=int(query.get("limit") or 500)))
 
-    def _stream(self, query: dict[str, str], environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+    def _stream(self, query: dict[str, str], environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Server-sent events: every new entry as it is recorded, for up to STREAM_SECONDS."""
-        if self._streams >= MAX_STREAMS:
+        after = int(environ.get("HTTP_LAST_EVENT_ID") or query.get("after") or 0)
+        if not self._streams.acquire(blocking=False):
             response = _json({"error": f"{MAX_STREAMS} console streams are open already: close a tab"}, 503)
             return iter(send(response, start_response))
-        after = int(environ.get("HTTP_LAST_EVENT_ID") or query.get("after") or 0)
         start_response("200 OK", [("Content-Type", "text/event-stream"), ("Cache-Control", "no-store"),
                                   ("X-Content-Type-Options", "nosniff")])
-        self._streams += 1
-        return self._events_after(after)
+        return _Released(self._events_after(after), self._streams.release)
 
     def _events_after(self, after: int) -> Iterator[bytes]:
-        try:
-            yield b"retry: 500\n\n"
-            end = time.monotonic() + STREAM_SECONDS
-            while time.monotonic() < end and self.server is not None:
-                if not self.journal.wait(after, min(1.0, end - time.monotonic())):
-                    yield b": keep-alive\n\n"
-                    continue
-                for entry in self.journal.entries(after, limit=1000):
-                    after = entry["seq"]
-                    yield f"id: {after}\ndata: {json.dumps(entry, default=str)}\n\n".encode()
-        finally:
-            self._streams -= 1
+        yield b"retry: 500\n\n"
+        end = time.monotonic() + STREAM_SECONDS
+        while time.monotonic() < end and self.server is not None:
+            if not self.journal.wait(after, min(1.0, end - time.monotonic())):
+                yield b": keep-alive\n\n"
+                continue
+            for entry in self.journal.entries(after, limit=1000):
+                after = entry["seq"]
+                yield f"id: {after}\ndata: {json.dumps(entry, default=str)}\n\n".encode()
 
     def traces(self, query: dict[str, str], **_: Any) -> HttpResponse:
         return _json(self.journal.traces(int(query.get("limit") or 100)))
@@ -361,6 +358,23 @@ class Console:
             conn.close()
         return _json({"status": status, "headers": reply_headers, "body": text.decode("utf-8", "replace"),
                       "trace_id": trace.trace_id})
+
+
+class _Released:
+    """A WSGI body that calls ``release`` once when the server closes it (WSGI calls ``close()`` even when
+    the client left before the first chunk, when a generator's own ``finally`` would never run)."""
+
+    def __init__(self, body: Iterator[bytes], release: Callable[[], None]) -> None:
+        self._body, self._release = body, release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        self._body.close()  # type: ignore[attr-defined]
+        if release is not None:
+            release()
 
 
 def _escape(text: str) -> str:
