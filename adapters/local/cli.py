@@ -265,8 +265,9 @@ def dev(app_spec: str | None, data_dir: str | None, port: int, console_port: int
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     n_http = sum(isinstance(f.trigger, HttpTrigger) for f in cloud.app.functions.values())
+    shown = os.path.relpath(where.data_dir)
     say(f"[bold]portside dev[/bold]: app {cloud.app.name!r} ({len(cloud.app.functions)} functions, "
-        f"{n_http} routes) from {where.app}, data in {where.data_dir}")
+        f"{n_http} routes) from {where.app}, data in {where.data_dir if shown.startswith('..') else shown}")
     say(f"  HTTP     [bold cyan]{cloud.url}[/bold cyan]")
     if console is not None:
         say(f"  console  [bold cyan]{console.url}[/bold cyan]")
