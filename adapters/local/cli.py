@@ -227,6 +227,18 @@ def try_line(app: Any, url: str) -> str:
 def dev(app_spec: str | None, data_dir: str | None, port: int, console_port: int | None, no_console: bool,
         no_reload: bool, workers: int, quiet: bool) -> None:
     """Run the app on this machine: HTTP and the console on 127.0.0.1, durable queues and tables, hot reload."""
+    logging.basicConfig(level=logging.WARNING, format="  %(levelname)s %(name)s: %(message)s")
+    quiet_log = logging.getLogger("portside")
+    level = quiet_log.level
+    quiet_log.setLevel(logging.ERROR)  # the live line already says what failed
+    try:
+        _dev(app_spec, data_dir, port, console_port, no_console, no_reload, workers, quiet)
+    finally:
+        quiet_log.setLevel(level)  # (a test may run this command in its own process)
+
+
+def _dev(app_spec: str | None, data_dir: str | None, port: int, console_port: int | None, no_console: bool,
+         no_reload: bool, workers: int, quiet: bool) -> None:
     out = _out()
     lock = threading.Lock()
 
@@ -239,8 +251,6 @@ def dev(app_spec: str | None, data_dir: str | None, port: int, console_port: int
         fn = cloud.app.functions.get(r.function)
         say(_line(r, fn.timeout if fn else None))
 
-    logging.basicConfig(level=logging.WARNING, format="  %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("portside").setLevel(logging.ERROR)  # the live line already says what failed
     if app_spec is None and data_dir is None:
         from portside import project
 

@@ -22,7 +22,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -37,6 +36,7 @@ from portside.local.flow import svg
 from portside.local.http import Server, send, serve_wsgi, wsgi_body, wsgi_path
 from portside.local.inject import example, inject, key_value
 from portside.local.runtime import LocalCloud
+from portside.record import replace
 from portside.trace import TRACEPARENT, TraceContext
 
 TOKEN_HEADER = "HTTP_X_PORTSIDE_TOKEN"
