@@ -72,8 +72,9 @@ class Dev:
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True).start()
         try:
-            line = wait_for(lambda: next((l for l in self.lines if "HTTP " in l), None) or self._dead(), 15,
-                            "the HTTP line of `portside dev`")
+            wait_for(lambda: any("Ctrl-C to stop" in l for l in self.lines) or self._dead(), 15,
+                     "the last start-up line of `portside dev`")
+            line = next(l for l in self.lines if "HTTP " in l)
         except BaseException:
             self.proc.kill()  # never leave a runtime behind
             self.proc.wait(10)
