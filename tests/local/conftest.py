@@ -33,6 +33,23 @@ def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
         c.stop()
 
 
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Any]:
+    """The console's test app running in this process (HTTP on a free port) with its console."""
+    from portside.local.console import Console
+    from tests.local.console_app import app
+
+    cloud = LocalCloud(app, tmp_path / "data", workers=4)
+    c = Console(cloud)  # before start(): it records what the runtime reports from the first event on
+    cloud.start(0)
+    c.start(0)
+    try:
+        yield c
+    finally:
+        c.stop()
+        cloud.stop()
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy."""
     end = time.monotonic() + timeout

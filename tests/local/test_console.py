@@ -6,31 +6,11 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from portside.local import LocalCloud
 from portside.local.console import Console
 from portside.local.console.journal import Journal
 from tests.local.conftest import wait_for
-
-
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    from tests.local.console_app import app
-
-    cloud = LocalCloud(app, tmp_path / "data", workers=4)
-    c = Console(cloud)
-    cloud.start(0)
-    c.start(0)
-    try:
-        yield c
-    finally:
-        c.stop()
-        cloud.stop()
 
 
 def call(c: Console, method: str, path: str, body: Any = None, *, token: bool = True,

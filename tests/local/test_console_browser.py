@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from portside.local import LocalCloud
 from portside.local.console import Console
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -58,21 +57,6 @@ def browser() -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    from tests.local.console_app import app
-
-    cloud = LocalCloud(app, tmp_path / "data", workers=4)
-    c = Console(cloud)
-    cloud.start(0)
-    c.start(0)
-    try:
-        yield c
-    finally:
-        c.stop()
-        cloud.stop()
 
 
 def wait(driver: Any, css: str, timeout: float = 15, text: str | None = None) -> Any:
