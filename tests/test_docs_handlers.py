@@ -36,7 +36,7 @@ app.function(f"{M}:place", trigger=api.route("POST /orders"), uses=[orders.read_
 app.function(f"{M}:show", trigger=api.route("GET /orders/{id}"), uses=[orders.reader, lines.reader])
 app.function(f"{M}:misc", trigger=api.route("GET /misc"))
 app.function(f"{M}:charge", trigger=events.on_event(types=["OrderPlaced"]), uses=[seen.read_write, orders.writer])
-app.function(f"{M}:work", trigger=jobs.on_message(max_attempts=3, backoff=Backoff(1, 60), dead_letter=True),
+app.function(f"{M}:work", trigger=jobs.on_message(max_attempts=6, backoff=Backoff(1, 60), dead_letter=True),
              uses=[orders.writer])
 app.function(f"{M}:thumb", trigger=uploads.on_created(prefix="in/", suffix=".png"),
              uses=[uploads.reader, uploads.writer, thumbs.writer])
@@ -52,7 +52,7 @@ def place(request: HttpRequest) -> HttpResponse:
     orders.put({"id": order_id, "total": 4998})
     assert orders.put_if_absent({"id": order_id}) is False
     for n, item in enumerate(body["items"], 1):
-        lines.put({"order": order_id, "n": n, "sku": item})
+        lines.put({"order": order_id, "n": f"{n:03}", "sku": item})
     events.publish(Event("OrderPlaced", "/shop/orders", {"order_id": order_id}))
     events.publish({"id": order_id}, attributes={"band": "large"})
     jobs.send({"id": 1})
@@ -66,7 +66,7 @@ def show(request: HttpRequest) -> HttpResponse | dict:
     if order is None:
         raise HttpError(404, f"no order {request.path_params['id']}")
     assert order == orders.get({"id": request.path_params["id"]})
-    return {"order": order, "lines": lines.query(order["id"], limit=10), "line": lines.get({"order": order["id"], "n": 2})}
+    return {"order": order, "lines": lines.query(order["id"], limit=10), "line": lines.get({"order": order["id"], "n": "002"})}
 
 
 def misc(request: HttpRequest) -> object:
@@ -125,7 +125,7 @@ def test_every_line_of_the_guide_runs() -> None:
     assert cloud.http("POST", "/orders", body=b"{nope").status == 400
     assert cloud.objects("thumbs") == {"a.png": b"\x89PNG"} and cloud.objects("uploads") == {}
     dead = {d.error_type: d for d in cloud.dead_letters("work")}
-    assert dead["PermanentError"].attempts == 1 and dead["RuntimeError"].attempts == 3
+    assert dead["PermanentError"].attempts == 1 and dead["RuntimeError"].attempts == 6
     assert len(cloud.published("events")) == 2 and len(cloud.sent("jobs")) == 4
     assert len([o for o in cloud.invocations("charge") if o.ok]) >= 1
     assert issubclass(InProgress, Exception)

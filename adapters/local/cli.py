@@ -543,9 +543,7 @@ def _echo_items(items: list[dict[str, Any]], nothing: str) -> None:
 @click.argument("key")
 @click.argument("sort", required=False)
 def table_get(app_spec: str | None, data_dir: str | None, name: str, key: str, sort: str | None) -> None:
-    """Print the item with this key (and sort key) as JSON. KEY is text, or JSON for a number (5) or a quoted string ("5")."""
-    from portside.local.inject import key_value
-
+    """Print the item with this key (and sort key) as JSON (table keys are strings on every target)."""
     with _Client(app_spec, data_dir) as client:
         cloud = client.cloud
         port = cloud.table(name)
@@ -554,7 +552,7 @@ def table_get(app_spec: str | None, data_dir: str | None, name: str, key: str, s
             _fail(f"table {name!r} has a sort key ({t.sort_key}): give it too, or use `portside table query`")
         if not t.sort_key and sort is not None:
             _fail(f"table {name!r} has no sort key: give only its key ({t.key})")
-        item_key = {t.key: key_value(key), **({t.sort_key: key_value(sort)} if t.sort_key and sort is not None else {})}
+        item_key = {t.key: key, **({t.sort_key: sort} if t.sort_key and sort is not None else {})}
         item = port.get(item_key)
     _echo_items([item] if item else [], f"table {name!r} has no item {json.dumps(item_key)}")
 
@@ -567,13 +565,11 @@ def table_get(app_spec: str | None, data_dir: str | None, name: str, key: str, s
 @click.option("--limit", type=click.IntRange(1), help="At most this many items.")
 def table_query(app_spec: str | None, data_dir: str | None, name: str, key: str, limit: int | None) -> None:
     """Print the items of one partition (in sort key order), one JSON object a line."""
-    from portside.local.inject import key_value
-
     with _Client(app_spec, data_dir) as client:
         cloud = client.cloud
         port = cloud.table(name)
-        items = port.query(key_value(key), limit)
-    _echo_items(items, f"table {name!r} has no item with {port.resource.key}={json.dumps(key_value(key))}")
+        items = port.query(key, limit)
+    _echo_items(items, f"table {name!r} has no item with {port.resource.key}={json.dumps(key)}")
 
 
 @table.command("scan")
@@ -667,7 +663,7 @@ def topic_tail(app_spec: str | None, data_dir: str | None, name: str, count: int
         cloud = client.cloud
         from portside.declarations import Topic
 
-        cloud._typed(name, Topic)
+        cloud.resource(name, Topic)
     url = str(_running(client.where, "console")["console"])
     click.echo(f"tailing topic {name} (Ctrl-C to stop)", err=True)
     seen, after = 0, _latest(url)

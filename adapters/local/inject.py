@@ -54,16 +54,6 @@ def inject(cloud: LocalCloud, name: str, body: bytes, *, key: str | None = None,
     return f"tick of schedule {res.name} to {cloud.tick(res.name)} function(s)"
 
 
-def key_value(text: str) -> Any:
-    """A key typed in a form or on the command line: JSON if it is a JSON number, bool or quoted
-    string (``5``, ``"5"``), else the text as it is (``o-1``)."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, (int, float, str, bool)) else text
-
-
 def example(fn: Function) -> str:
     """A request body to try a route with: the first JSON object in its handler's docstring, if any
     (``Example: {"name": "Ada"}``), so neither the CLI nor the console names an app's routes."""

@@ -45,4 +45,4 @@ def notify(message: Message) -> None:
 
 
 def audit(message: Message) -> None:
-    audit_log.put({"order": message.json()["id"], "seq": 1, "what": "placed"})
+    audit_log.put({"order": message.json()["id"], "seq": "001", "what": "placed"})

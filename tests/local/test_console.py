@@ -116,10 +116,10 @@ def test_buckets_and_tables(console: Console) -> None:
     console.cloud.send("order-jobs", {"id": "t-1"})
     wait_for(lambda: console.cloud.items("audit"), what="the audit item")
     status, scan = call(console, "GET", "/api/tables/audit")
-    assert scan["items"] == [{"order": "t-1", "seq": 1, "what": "placed"}] and scan["sort_key"] == "seq"
+    assert scan["items"] == [{"order": "t-1", "seq": "001", "what": "placed"}] and scan["sort_key"] == "seq"
     assert call(console, "GET", "/api/tables/audit?partition=t-1")[1]["items"] == scan["items"]
-    assert call(console, "GET", "/api/tables/audit?partition=t-1&sort=1")[1]["items"] == scan["items"]
-    assert call(console, "GET", "/api/tables/audit?partition=t-1&sort=2")[1]["items"] == []
+    assert call(console, "GET", "/api/tables/audit?partition=t-1&sort=001")[1]["items"] == scan["items"]
+    assert call(console, "GET", "/api/tables/audit?partition=t-1&sort=002")[1]["items"] == []
     assert call(console, "GET", "/api/tables/order-jobs")[0] == 400  # a queue, not a table
 
 

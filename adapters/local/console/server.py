@@ -34,7 +34,7 @@ from portside.local.console.journal import Journal, preview
 from portside.local.errors import LocalError
 from portside.local.flow import svg
 from portside.local.http import Server, send, serve_wsgi, wsgi_body, wsgi_path
-from portside.local.inject import example, inject, key_value
+from portside.local.inject import example, inject
 from portside.local.runtime import LocalCloud
 from portside.record import replace
 from portside.trace import TRACEPARENT, TraceContext
@@ -306,9 +306,9 @@ class Console:
         if query.get("partition", "") == "":
             return _json({"items": table.scan()[: int(query.get("limit") or 200)], "key": resource.key,
                           "sort_key": resource.sort_key})
-        partition = key_value(query["partition"])
+        partition = query["partition"]  # table keys are strings on every target
         if resource.sort_key and query.get("sort", "") != "":
-            item = table.get({resource.key: partition, resource.sort_key: key_value(query["sort"])})
+            item = table.get({resource.key: partition, resource.sort_key: query["sort"]})
             items = [item] if item else []
         elif not resource.sort_key:
             item = table.get({resource.key: partition})
