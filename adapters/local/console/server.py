@@ -248,7 +248,7 @@ class Console:
                 summary = r.event[:160]
             out.append({"id": r.seq, "function": r.function, "source": r.source, "error_type": r.error_type,
                         "error": r.error, "attempts": r.attempts, "time": r.time, "preview": summary,
-                        "event": json.loads(r.event)})
+                        "event": codec.plain(r.event)})
         return _json(out)
 
     def _ids(self, body: bytes | None) -> list[int]:
