@@ -11,25 +11,14 @@
 from __future__ import annotations
 
 import io
-import statistics
-import time
-from collections.abc import Callable
 
 from PIL import Image, ImageOps
 
+from bench.results import record
+from bench.timing import figure
 from handlers.app import app
 from handlers.thumbnails import THUMB_SIZE, render
 from portside.fake import FakeCloud
-
-
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm up
-    samples = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples)
 
 
 def full_decode(data: bytes) -> bytes:
@@ -62,14 +51,16 @@ def one_contact() -> None:
 
 def main() -> None:
     data = photo()
-    draft = median_ms(lambda: render(data, "bench.jpg"), 7)
-    full = median_ms(lambda: full_decode(data), 7)
-    print(f"thumbnail of a 4000x3000 JPEG ({len(data) // 1024} KB): with draft {draft:.1f} ms, "
-          f"full decode {full:.1f} ms -> draft takes {draft / full:.2f}x the time")
-    order = median_ms(one_order, 50)
-    contact = median_ms(one_contact, 50)
-    print(f"fake cloud: one order end to end {order:.2f} ms, one contact form {contact:.2f} ms "
-          f"-> an order costs {order / contact:.1f}x a contact form")
+    thumb = figure(lambda: full_decode(data), lambda: render(data, "bench.jpg"), rounds=7, number=1)
+    print(f"thumbnail of a 4000x3000 JPEG ({len(data) // 1024} KB): draft {thumb['us'] / 1000:.1f} ms, full decode "
+          f"{thumb['baseline_us'] / 1000:.1f} ms -> {thumb['ratio']}x {thumb['spread']}")
+    order = figure(one_contact, one_order, rounds=21, number=10)
+    print(f"fake cloud: one order end to end {order['us'] / 1000:.2f} ms, one contact form "
+          f"{order['baseline_us'] / 1000:.2f} ms -> {order['ratio']}x {order['spread']}")
+    record("app", ".venv/bin/python -m bench.app", {
+        "thumbnail of a 4000x3000 JPEG, draft decoding vs decoding every pixel": thumb,
+        "one order choreographed on the fake cloud (POST + 7 invocations) vs one contact form": order,
+    }, notes="Alternating rounds; ratio is the median of per-round ratios, spread the quartiles.")
 
 
 if __name__ == "__main__":
