@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import enum
 import json
-import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from time import perf_counter
 
 from portside.declarations import Function
 from portside.errors import InProgress, PermanentError, PermissionDenied, UnsupportedEvent
 from portside.events import AnyEvent, HttpRequest, HttpResponse, Message
 from portside.ports import Target
-from portside.record import Record, setfield
-from portside.runtime import Invocation, _current, load_handler
-from portside.telemetry import Logger, incoming, record_error, span, success_lines, tracing
+from portside.record import Record, builder, setfield
+from portside.runtime import _current, invocation, load_handler
+from portside.telemetry import Logger, record_error, span, success_lines, tracing
+from portside.trace import trace_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
+    from portside.runtime import Invocation
     from portside.trace import TraceContext
 
 log = Logger("portside")
@@ -35,7 +37,7 @@ INFO, WARNING, ERROR = 20, 30, 40  # logging's levels, without importing logging
 class Outcome(Record):
     """How one event's invocation ended."""
 
-    __slots__ = ("event", "attempt", "result", "error", "seconds", "trace")
+    __slots__ = ("event", "attempt", "result", "error", "seconds", "trace", "_invocation")
     event: AnyEvent
     attempt: int
     result: Any
@@ -51,6 +53,18 @@ class Outcome(Record):
         setfield(self, "error", error)
         setfield(self, "seconds", seconds)
         setfield(self, "trace", trace)
+
+    def __getattr__(self, name: str) -> Any:
+        """The ``trace`` of an outcome ``invoke`` made: its invocation's, which is read from the event
+        when first asked for (``portside.runtime.Invocation``), here or by the handler."""
+        if name == "trace":
+            trace = self._invocation.trace
+            setfield(self, "trace", trace)
+            return trace
+        raise AttributeError(f"'Outcome' object has no attribute {name!r}", name=name, obj=self)
+
+    def __getstate__(self) -> dict[str, Any]:  # the fields only (the trace is read first)
+        return {name: getattr(self, name) for name in self._fields}
 
     @property
     def ok(self) -> bool:
@@ -79,48 +93,82 @@ class Decision(Record):
         setfield(self, "delay", delay)
 
 
+_OutcomeBuilder = builder(Outcome)
+
+
+def _outcome(event: AnyEvent, attempt: int, result: Any, error: BaseException | None, seconds: float,
+             inv: Invocation) -> Outcome:
+    """``Outcome(...)`` of ``inv`` at the cost of plain attribute sets (one per event:
+    ``portside.record.builder``); its ``trace`` is the invocation's, read when asked for."""
+    out = _OutcomeBuilder()
+    out.event, out.attempt, out.result, out.error, out.seconds = event, attempt, result, error, seconds
+    out._invocation = inv
+    out.__class__ = Outcome
+    return out
+
+
+_ACK = Decision(Action.ACK)  # decisions are frozen: the common one is made once
+
+
 def attempt_of(event: AnyEvent, default: int = 1) -> int:
     return event.attempt if isinstance(event, Message) else default
 
 
-def invoke(function: Function, target: Target, event: AnyEvent, attempt: int | None = None) -> Outcome:
+def invoke(function: Function, target: Target, event: AnyEvent, attempt: int | None = None,
+           trace: TraceContext | None = None) -> Outcome:
     """Run ``function``'s handler on one event with its invocation context, trace it, and log a failure
-    (a success only as ``PORTSIDE_LOG_SUCCESS`` asks: ``portside.telemetry.SuccessLines``)."""
-    attempt = attempt or attempt_of(event)
-    trace, correlation = incoming(event)
-    inv = Invocation(function, target, event, attempt, trace, correlation)
+    (a success only as ``PORTSIDE_LOG_SUCCESS`` asks: ``portside.telemetry.SuccessLines``).
+
+    The trace context and correlation id are read from the event when something first asks for them
+    (``portside.runtime.Invocation``); ``trace`` is the span's when OpenTelemetry records one. Every
+    event comes here, so the path of a success is written out in line."""
+    if not attempt:
+        attempt = attempt_of(event)
+    if trace is None and tracing():
+        return _in_span(function, target, event, attempt)
+    inv = invocation(function, target, event, attempt)
+    if trace is not None:
+        inv.trace = trace
     token = _current.set(inv)
-    try:
-        if tracing():
-            with span(function.name, trace, {"faas.trigger": function.trigger.kind,
-                                             "messaging.message.id": event.id}) as inv.trace:
-                return _run(function, event, attempt, inv.trace)
-        return _run(function, event, attempt, inv.trace)
-    finally:
-        _current.reset(token)
-
-
-def _run(function: Function, event: AnyEvent, attempt: int, trace: TraceContext) -> Outcome:
-    started = time.perf_counter()
+    started = perf_counter()
     try:
         result = load_handler(function)(event)
         if isinstance(event, HttpRequest):
             result = to_response(result)
-    except Exception as error:  # noqa: BLE001 - classified below, never lost
-        record_error(error)
-        out = Outcome(event, attempt, None, error, time.perf_counter() - started, trace)
-        # a permanent error or an event another delivery holds (InProgress) is expected: one line
-        expected = (out.permanent and not isinstance(error, PermissionDenied)) or isinstance(error, InProgress)
-        level = WARNING if expected else ERROR
-        log.log(level, "%s failed on %s (attempt %d): %s: %s", function.name, type(event).__name__,
-                attempt, type(error).__name__, error, exc_info=not (out.permanent or expected),
-                extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
-                       "duration_ms": round(out.seconds * 1000, 3)})
+    except Exception as error:  # noqa: BLE001 - classified in _failed, never lost
+        return _failed(function, event, attempt, error, perf_counter() - started, inv)
+    else:
+        out = _OutcomeBuilder()  # _outcome(...) in line
+        out.event, out.attempt, out.result, out.error, out.seconds = event, attempt, result, None, perf_counter() - started
+        out._invocation = inv
+        out.__class__ = Outcome
+        if success_lines.every and success_lines.take() and log.isEnabledFor(INFO):
+            log.info("%s handled %s", function.name, type(event).__name__,
+                     extra={"outcome": "ok", "attempt": attempt, "duration_ms": round(out.seconds * 1000, 3)})
         return out
-    out = Outcome(event, attempt, result, None, time.perf_counter() - started, trace)
-    if success_lines.every and success_lines.take() and log.isEnabledFor(INFO):
-        log.info("%s handled %s", function.name, type(event).__name__,
-                 extra={"outcome": "ok", "attempt": attempt, "duration_ms": round(out.seconds * 1000, 3)})
+    finally:
+        _current.reset(token)
+
+
+def _in_span(function: Function, target: Target, event: AnyEvent, attempt: int) -> Outcome:
+    """``invoke`` inside an OpenTelemetry span continuing the event's trace."""
+    with span(function.name, trace_of(event), {"faas.trigger": function.trigger.kind,
+                                               "messaging.message.id": event.id}) as trace:
+        return invoke(function, target, event, attempt, trace)
+
+
+def _failed(function: Function, event: AnyEvent, attempt: int, error: Exception, seconds: float,
+            inv: Invocation) -> Outcome:
+    """The outcome of a handler that raised ``error`` (called while it is handled), logged with its
+    context: a permanent error or an event another delivery holds (InProgress) is expected, one line."""
+    record_error(error)
+    out = _outcome(event, attempt, None, error, seconds, inv)
+    expected = (out.permanent and not isinstance(error, PermissionDenied)) or isinstance(error, InProgress)
+    level = WARNING if expected else ERROR
+    log.log(level, "%s failed on %s (attempt %d): %s: %s", function.name, type(event).__name__,
+            attempt, type(error).__name__, error, exc_info=not (out.permanent or expected),
+            extra={"outcome": "error", "attempt": attempt, "error_type": type(error).__name__,
+                   "duration_ms": round(out.seconds * 1000, 3)})
     return out
 
 
@@ -131,8 +179,8 @@ def invoke_batch(function: Function, target: Target, events: Sequence[AnyEvent])
 
 def decide(function: Function, outcome: Outcome) -> Decision:
     """Ack, retry with backoff, or dead-letter, by the function's trigger options."""
-    if outcome.ok:
-        return Decision(Action.ACK)
+    if outcome.error is None:
+        return _ACK
     trigger = function.trigger
     if outcome.permanent or outcome.attempt >= trigger.max_attempts:
         if trigger.dead_letter:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 
 from portside.errors import PermanentError, UnsupportedEvent
-from portside.record import Record, setfield
+from portside.record import Record, builder, setfield
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ class Message(_Body, Record):
     ``attempt`` is the 1-based delivery count; ``source`` the logical queue or topic.
     """
 
-    __slots__ = ("id", "body", "source", "attributes", "attempt", "ordering_key", "time")
+    __slots__ = ("id", "body", "source", "attributes", "attempt", "ordering_key", "time", "_fill")
     id: str
     body: bytes
     source: str
@@ -361,9 +361,51 @@ class Message(_Body, Record):
         setfield(self, "ordering_key", ordering_key)
         setfield(self, "time", time)
 
+    def __getattr__(self, name: str) -> Any:
+        """A field of a deferred message (``deferred_message``), read from its raw record on first use."""
+        if name in _DEFERRED:
+            source, attributes, time = self._fill[0](*self._fill[1:])
+            setfield(self, "source", source)
+            setfield(self, "attributes", attributes)
+            setfield(self, "time", time)
+            setfield(self, "_fill", None)  # the raw record is no longer needed
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+
+    def __getstate__(self) -> dict[str, Any]:  # the fields only (a deferred message is read first)
+        return {name: getattr(self, name) for name in self._fields}
+
     def event(self) -> Event:
         """The CloudEvent this message carries (structured JSON body or ``ce-`` attributes)."""
         return Event.from_message(self)
+
+
+_DEFERRED = frozenset({"source", "attributes", "time"})
+_MessageBuilder = builder(Message)
+
+
+def trusted_message(id: str, body: bytes, source: str, attributes: Mapping[str, str], attempt: int,
+                    ordering_key: str | None, time: datetime) -> Message:
+    """``Message(...)`` of fields the caller has already checked as ``Message`` would (exact types,
+    ``attributes`` a read-only mapping of str to str), without checking them again: an adapter's or
+    a store's hot path, built at the cost of plain attribute sets."""
+    m = _MessageBuilder()
+    m.id, m.body, m.source, m.attributes, m.attempt, m.ordering_key, m.time = \
+        id, body, source, attributes, attempt, ordering_key, time
+    m.__class__ = Message
+    return m
+
+
+def deferred_message(id: str, body: bytes, attempt: int, ordering_key: str | None, fill: tuple[Any, ...]) -> Message:
+    """A ``Message`` whose ``source``, ``attributes`` and ``time`` are read on first use, by
+    ``fill[0](*fill[1:])``, which returns them: most handlers read the body alone, so a queue's
+    hot path leaves the rest of its raw record unread. ``fill`` holds the raw values it needs (never
+    a record that could change meanwhile), and the caller has checked that it cannot fail and that
+    the other fields are what ``Message`` would accept."""
+    m = _MessageBuilder()
+    m.id, m.body, m.attempt, m.ordering_key, m._fill = id, body, attempt, ordering_key, fill
+    m.__class__ = Message
+    return m
 
 
 class Event(Record):

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 setfield = object.__setattr__  # how a record's own __init__ sets its fields
 
+__all__ = ["Record", "builder", "fields", "replace", "setfield"]
+
 
 class Record:
     """Value semantics from ``__slots__``; subclasses write ``__init__``."""
@@ -86,3 +88,14 @@ def replace(record: R, /, **changes: Any) -> R:
 def fields(record: Record | type[Record]) -> tuple[str, ...]:
     """The names of a record's fields, in order."""
     return record._fields
+
+
+def builder(cls: type[R]) -> type[R]:
+    """A mutable twin of the frozen record class ``cls`` (same slots, no ``__init__``), for hot paths
+    that build many records of values already checked: ``r = Twin(); r.id = ...; r.__class__ = cls``
+    sets each field as a plain attribute, where a frozen record's ``object.__setattr__`` costs about
+    five times as much, and the result is a ``cls`` like any other (Python allows the switch between
+    classes of one layout)."""
+    return type(cls.__name__, (cls,), {"__slots__": (), "mutable": True, "__init__": object.__init__,
+                                       "__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.builder"})
+

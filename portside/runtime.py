@@ -11,8 +11,8 @@ from portside.declarations import Function, Resource
 from portside.errors import DeclarationError, NoInvocation, PermissionDenied
 from portside.events import AnyEvent
 from portside.ports import Target
-from portside.record import Record
-from portside.trace import TraceContext
+from portside.record import Record, builder
+from portside.trace import TraceContext, correlation_of, trace_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,10 +33,40 @@ class Invocation(Record):
     trace: TraceContext
     correlation_id: str
 
-    def __init__(self, function: Function, target: Target, event: AnyEvent, attempt: int, trace: TraceContext,
-                 correlation_id: str) -> None:
-        self.function, self.target, self.event = function, target, event
-        self.attempt, self.trace, self.correlation_id = attempt, trace, correlation_id
+    def __init__(self, function: Function, target: Target, event: AnyEvent, attempt: int,
+                 trace: TraceContext | None = None, correlation_id: str | None = None) -> None:
+        self.function, self.target, self.event, self.attempt = function, target, event, attempt
+        if trace is not None:
+            self.trace = trace
+        if correlation_id is not None:
+            self.correlation_id = correlation_id
+
+    def __getattr__(self, name: str) -> Any:
+        """``trace`` and ``correlation_id`` not given are read from the event when first asked for (a
+        log line, a publish, ``context()``): most runs never propagate them, and a new span id costs
+        a system call."""
+        if name == "trace":
+            value: Any = trace_of(self.event)
+        elif name == "correlation_id":
+            value = correlation_of(self.event)
+        else:
+            raise AttributeError(f"'Invocation' object has no attribute {name!r}", name=name, obj=self)
+        try:  # another thread of the same run may have asked first: one span id per run
+            return object.__getattribute__(self, name)
+        except AttributeError:
+            object.__setattr__(self, name, value)
+        return value
+
+
+_InvocationBuilder = builder(Invocation)
+
+
+def invocation(function: Function, target: Target, event: AnyEvent, attempt: int) -> Invocation:
+    """``Invocation(function, target, event, attempt)`` without a Python ``__init__``: one per event."""
+    inv = _InvocationBuilder()
+    inv.function, inv.target, inv.event, inv.attempt = function, target, event, attempt
+    inv.__class__ = Invocation
+    return inv
 
 
 _current: ContextVar[Invocation | None] = ContextVar("portside_invocation", default=None)
@@ -77,20 +107,30 @@ def port_for(resource: Resource, access: str) -> Any:
     return inv.target.port(resource)
 
 
+_imported: dict[str, tuple[str, str, Any]] = {}  # handler spec -> (module name, attribute, the module imported)
+
+
 def load_handler(function: Function) -> Callable[..., Any]:
     """Import the function's handler (``sys.modules`` keeps it); a module that fails to import says
-    which and why, and a module without the callable says that."""
-    module_name, _, attr = function.handler.partition(":")
-    module = sys.modules.get(module_name)  # every invocation asks: the imported module, directly
-    if module is None or getattr(module.__spec__, "_initializing", False):  # not yet, or another thread's import
-        from importlib import import_module
+    which and why, and a module without the callable says that. Every invocation asks, so a module
+    seen imported is remembered, as long as ``sys.modules`` still holds that one (a reload replaces it),
+    and its attribute is looked up each time (a test may patch it)."""
+    spec = function.handler
+    known = _imported.get(spec)
+    if known is not None and sys.modules.get(known[0]) is known[2]:
+        module_name, attr, module = known
+    else:
+        module_name, _, attr = spec.partition(":")
+        module = sys.modules.get(module_name)
+        if module is None or getattr(module.__spec__, "_initializing", False):  # not yet, or another thread's import
+            from importlib import import_module
 
-        try:
-            module = import_module(module_name)
-        except Exception as e:
-            raise DeclarationError(
-                f"function {function.name!r}: cannot import handler module {module_name!r}: {type(e).__name__}: {e}"
-            ) from e
+            try:
+                module = import_module(module_name)
+            except Exception as e:
+                raise DeclarationError(f"function {function.name!r}: cannot import handler module {module_name!r}: "
+                                       f"{type(e).__name__}: {e}") from e
+        _imported[spec] = (module_name, attr, module)
     target = getattr(module, attr, None)
     if not callable(target):
         raise DeclarationError(f"function {function.name!r}: {module_name!r} has no callable {attr!r}")

@@ -21,7 +21,7 @@ import os
 from portside.events import AnyEvent, Event
 from portside.record import replace
 from portside.runtime import current
-from portside.trace import CORRELATION, CORRELATION_HEADER, TRACEPARENT, TraceContext, continued, parse_traceparent
+from portside.trace import CORRELATION, TRACEPARENT, TraceContext, correlation_of, parse_traceparent, trace_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,12 +36,9 @@ __all__ = ["JsonFormatter", "Logger", "SuccessLines", "TraceContext", "incoming"
 
 
 def incoming(event: AnyEvent) -> tuple[TraceContext, str]:
-    """The trace to continue (a new span in it) and the correlation id of ``event``."""
-    carrier: Any = getattr(event, "attributes", None) or getattr(event, "extensions", None)
-    if carrier is None:
-        carrier = getattr(event, "headers", None) or {}
-    correlation = carrier.get(CORRELATION) or carrier.get(CORRELATION_HEADER) or event.id
-    return continued(carrier.get(TRACEPARENT)), correlation
+    """The trace to continue (a new span in it) and the correlation id of ``event`` (what an
+    invocation reads from its event when something first asks: ``portside.runtime.Invocation``)."""
+    return trace_of(event), correlation_of(event)
 
 
 def outgoing_attributes(attributes: dict[str, str]) -> dict[str, str]:
@@ -231,7 +228,7 @@ def _tracer() -> Any:
 
 def tracing() -> bool:
     """Whether OpenTelemetry is installed (and not turned off with ``PORTSIDE_OTEL=0``)."""
-    return bool(_tracer())
+    return bool(_otel if _otel is not None else _tracer())  # every invocation asks: the answer, once known
 
 
 def span(name: str, trace: TraceContext, attributes: dict[str, Any]) -> AbstractContextManager[TraceContext]:

@@ -6,6 +6,11 @@ import os
 
 from portside.record import Record, setfield
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
 TRACEPARENT = "traceparent"
 CORRELATION = "correlationid"  # a valid CloudEvents extension and message attribute name
 CORRELATION_HEADER = "x-correlation-id"
@@ -58,6 +63,26 @@ def parse_traceparent(value: str | None) -> TraceContext | None:
     """A W3C ``traceparent`` (version 00) or None if absent or malformed."""
     parsed = _parse(value)
     return TraceContext(*parsed) if parsed else None
+
+
+def carrier(event: Any) -> Mapping[str, str]:
+    """Where an event carries its trace context and correlation id: message attributes, CloudEvent
+    extensions or HTTP headers."""
+    found = getattr(event, "attributes", None) or getattr(event, "extensions", None)
+    if found is None:
+        found = getattr(event, "headers", None) or {}
+    return found
+
+
+def trace_of(event: Any) -> TraceContext:
+    """The span an invocation of ``event`` runs in: a child of the span the event names, else a new trace."""
+    return continued(carrier(event).get(TRACEPARENT))
+
+
+def correlation_of(event: Any) -> str:
+    """The correlation id ``event`` carries, else its own id."""
+    found = carrier(event)
+    return found.get(CORRELATION) or found.get(CORRELATION_HEADER) or event.id
 
 
 def continued(traceparent: str | None) -> TraceContext:

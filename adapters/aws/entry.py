@@ -31,10 +31,12 @@ from portside.aws.events import (
     http_target,
     items,
     receive_count,
+    record_mapper,
     refused,
     scheduler_attempt,
     set_default_names,
     single,
+    sqs_record,
 )
 from portside.capabilities import AWS
 from portside.declarations import Bucket, Function, HttpTrigger, Queue, Resource, Table, Topic
@@ -198,26 +200,37 @@ class Runtime:
 
     # -- batches --
     def _batch(self, raw: dict[str, Any], kind: str) -> dict[str, Any]:
-        def run(pair: tuple[Any, Any]) -> bool:
-            rec, mapper = pair
-            ident = _item_id(rec, kind)
-            if ident is None:
-                log.error("%s record without an id cannot be reported or retried; dead-lettering it: %s",
-                          kind, sorted(rec) if isinstance(rec, dict) else rec)
-                self._dead_letter(rec, kind, Outcome(_placeholder(rec, kind, self.names, "unknown"), 1, None,
-                                                     UnsupportedEvent(f"{kind} record without an id")))
-                return True
-            return self._record(rec, kind, mapper, ident)
-
         # FIFO groups with an earlier failure in the batch keep their order; streams resume from
         # the first failure, so later records come again, in order (portside.delivery.settle_batch)
-        again, held = settle_batch(items(raw, kind, self.names), run, ordered=kind != "sqs",
-                                   group=(lambda pair: _group(pair[0])) if kind == "sqs" else None)
-        failures = [_item_id(rec, kind) for rec, _ in (again + held if kind == "sqs" else again)]
+        if kind == "sqs":
+            again, held = settle_batch(raw["Records"], self._sqs_item, group=_group)
+            failures = [_item_id(rec, kind) for rec in again + held]
+        else:
+            again, _ = settle_batch(items(raw, kind, self.names), lambda pair: self._item(pair[0], kind, pair[1]),
+                                    ordered=True)
+            failures = [_item_id(rec, kind) for rec, _ in again]
         if failures:
             log.warning("%d of %d %s records will be retried", len(failures), len(raw["Records"]), kind,
                         extra={"batch_item_failures": failures[:20]})
         return batch_result(failures)  # type: ignore[arg-type]
+
+    def _sqs_item(self, rec: Any) -> bool:
+        if rec.__class__ is dict and rec.get("eventSource") == "aws:sqs":  # the common case, as _item finds it
+            ident = rec.get("messageId")
+            if ident.__class__ is str and ident:
+                return self._record(rec, "sqs", sqs_record, ident)
+        return self._item(rec, "sqs", record_mapper(rec, "sqs"))
+
+    def _item(self, rec: Any, kind: str, mapper: Any) -> bool:
+        """Deliver one record of a batch; False if it must be retried."""
+        ident = _item_id(rec, kind)
+        if ident is None:
+            log.error("%s record without an id cannot be reported or retried; dead-lettering it: %s",
+                      kind, sorted(rec) if isinstance(rec, dict) else rec)
+            self._dead_letter(rec, kind, Outcome(_placeholder(rec, kind, self.names, "unknown"), 1, None,
+                                                 UnsupportedEvent(f"{kind} record without an id")))
+            return True
+        return self._record(rec, kind, mapper, ident)
 
     def _record(self, rec: dict[str, Any], kind: str, mapper: Any, ident: str) -> bool:
         """Deliver one record's events; False if the record must be retried."""
@@ -227,8 +240,9 @@ class Runtime:
             outcome = Outcome(_placeholder(rec, kind, self.names, ident), _attempt(rec, kind), None, e)
             return self._settle(rec, kind, outcome)
         for event in events:  # a Message carries its attempt (the receive count); other events take the record's
-            attempt = None if event.__class__ is Message else _attempt(rec, kind)
-            if not self._settle(rec, kind, invoke(self.function, self.target, event, attempt)):
+            outcome = invoke(self.function, self.target, event,
+                             event.attempt if event.__class__ is Message else _attempt(rec, kind))
+            if outcome.error is not None and not self._settle(rec, kind, outcome):  # decide acks every success
                 return False
         return True
 
@@ -329,6 +343,10 @@ def _system(rec: Any, name: str) -> str | None:
 
 
 def _group(rec: Any) -> str | None:
+    if rec.__class__ is dict:
+        attrs = rec.get("attributes")
+        if attrs.__class__ is dict and attrs.get("MessageGroupId") is None:
+            return None  # a standard queue's record: the common case
     return _system(rec, "MessageGroupId")
 
 

@@ -31,6 +31,7 @@ from portside.events import (
     ObjectDeleted,
     RecordChanged,
     Tick,
+    deferred_message,
     now,
     parse_time,
 )
@@ -218,9 +219,8 @@ def _sqs_attributes(raw: Mapping[str, Any]) -> Mapping[str, str]:
     out: dict[str, str] = {}
     for name, value in raw.items():
         if value.__class__ is dict:
-            text = value.get("stringValue")
-            if text.__class__ is not str or str(value.get("dataType"))[:6] == "Binary":
-                text = value.get("binaryValue") if str(value.get("dataType"))[:6] == "Binary" else None
+            kind = value.get("dataType")
+            text = value.get("binaryValue" if kind.__class__ is str and kind[:6] == "Binary" else "stringValue")
             if text.__class__ is str:
                 out[name] = text
     return MappingProxyType(out)
@@ -271,8 +271,8 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
                 (attrs.__class__ is not dict and not isinstance(attrs, Mapping)):
             raise TypeError("messageId and body must be strings, attributes an object")
         count = attrs.get("ApproximateReceiveCount")
-        attempt = int(count) if count.__class__ is str and count.isdigit() and count.isascii() and \
-            len(count) < 10 and count != "0" else receive_count(count)
+        attempt = 1 if count == "1" else int(count) if count.__class__ is str and count.isdigit() and \
+            count.isascii() and len(count) < 10 and count != "0" else receive_count(count)
         if body[:1] == "{":
             kind = _sniff(body)
             if kind is not None:
@@ -280,20 +280,34 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
                 if wrapped is not None:
                     return wrapped
         ma = rec.get("messageAttributes")
+        sent = attrs.get("SentTimestamp")
+        group = attrs.get("MessageGroupId")
+        if mid and (not ma or (ma.__class__ is dict and ENCODING_ATTRIBUTE not in ma)) and \
+                sent.__class__ is str and 0 < len(sent) < 14 and sent.isdigit() and sent.isascii() and \
+                (group is None or group.__class__ is str):
+            # the common case, checked so that reading the rest later cannot fail: source, attributes
+            # and time are read when the handler first asks (most read the body alone)
+            return [deferred_message(mid, body.encode(), attempt, group,
+                                     (_sqs_fill, names, rec.get("eventSourceARN"), ma and dict(ma), sent))]
         attributes = _sqs_attributes(ma) if ma else EMPTY
         data = body.encode()
         if ENCODING_ATTRIBUTE in attributes:
             data, attributes = _decoded(data, attributes)
-        sent = attrs.get("SentTimestamp")
         time = _fromtimestamp(int(sent) / 1000, UTC) if sent else now()
-        return [Message(mid, data, names.logical(rec.get("eventSourceARN")), attributes,
-                        attempt, attrs.get("MessageGroupId"), time)]
+        return [Message(mid, data, names.logical(rec.get("eventSourceARN")), attributes, attempt, group, time)]
     except UnsupportedEvent:
         raise
     except KeyError as e:
         raise _bad("SQS record", rec, f"missing {e}") from None
     except SLIPS as e:
         raise _bad("SQS record", rec, f"{type(e).__name__}: {e}") from None
+
+
+def _sqs_fill(names: Names, arn: Any, attributes: dict[str, Any] | None, sent: str) -> tuple[str, Mapping[str, str], datetime]:
+    """The source, attributes and time of a deferred SQS message (``sqs_record`` checked that they
+    cannot fail: a timestamp of at most 13 ASCII digits is before the year 2287)."""
+    return (names.logical(arn), _sqs_attributes(attributes) if attributes else EMPTY,
+            _fromtimestamp(int(sent) / 1000, UTC))
 
 
 def receive_count(value: Any) -> int:
@@ -835,6 +849,15 @@ def classify(raw: Any) -> str:
     if records is not None:
         if type(records) is not list or not records:
             raise _bad("Lambda event", raw, "'Records' must be a non-empty list of objects")
+        first = records[0]
+        source = first.get("eventSource") if first.__class__ is dict else None
+        hit = _RECORD_SOURCES.get(source) if source.__class__ is str else None
+        if hit is not None:  # the common case: every record an object naming the first's source
+            for rec in records:
+                if rec.__class__ is not dict or rec.get("eventSource") != source:
+                    break
+            else:
+                return hit[0]
         kinds = [_record_kind(rec) for rec in records]
         kind = kinds[0]
         if kind is None or kinds.count(kind) != len(kinds):  # Lambda sends one source: the odd ones are malformed
@@ -871,12 +894,14 @@ def classify(raw: Any) -> str:
 def items(raw: Mapping[str, Any], kind: str, names: Names) -> Iterator[tuple[Any, RecordMapper]]:
     """(record, mapper) pairs of a ``Records`` event, for per-record delivery: each record is
     classified on its own, so one that is not an object or names another source fails alone."""
-    mapper = _MAPPERS[kind]
     for rec in raw["Records"]:
-        if _record_kind(rec) == kind:
-            yield rec, mapper
-        else:
-            yield rec, _refuse_record(kind, rec)
+        yield rec, record_mapper(rec, kind)
+
+
+def record_mapper(rec: Any, kind: str) -> RecordMapper:
+    """How to map one record of a ``kind`` batch: by its source's mapper, or (a record that is not an
+    object or names another source) by one that refuses it alone."""
+    return _MAPPERS[kind] if _record_kind(rec) == kind else _refuse_record(kind, rec)
 
 
 def _refuse_record(kind: str, rec: Any) -> RecordMapper:

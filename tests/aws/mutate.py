@@ -109,8 +109,9 @@ def mutants(seed_payloads: dict[str, Any], cases: int, seed: int = 11) -> Iterat
 
 
 def check_mapping(to_events: Callable[[], list[Any]]) -> None:
-    """The contract of an adapter's ``to_events`` on any input: normalized events, whose ``.json()``
-    returns or raises ``PermanentError``, or ``UnsupportedEvent`` saying what is wrong; nothing else."""
+    """The contract of an adapter's ``to_events`` on any input: normalized events, whose fields all
+    read (a message may read some on first use) and whose ``.json()`` returns or raises
+    ``PermanentError``, or ``UnsupportedEvent`` saying what is wrong; nothing else."""
     from portside import PermanentError, UnsupportedEvent
     from portside.events import EVENT_TYPES
 
@@ -121,6 +122,7 @@ def check_mapping(to_events: Callable[[], list[Any]]) -> None:
         return
     assert all(isinstance(e, EVENT_TYPES) for e in events), events
     for event in events:
+        repr(event)  # reads every field
         if hasattr(event, "json"):
             try:
                 event.json()

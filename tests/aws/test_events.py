@@ -22,7 +22,7 @@ from portside import (
     UnsupportedEvent,
 )
 from portside.aws import Names, batch_result, classify, http_flavour, http_result, to_events
-from tests.aws.conftest import load
+from tests.aws.conftest import EVENTS, load
 
 UTC = timezone.utc
 NAMES = Names({
@@ -95,6 +95,38 @@ def test_sqs_batch_attributes_of_every_type() -> None:
     assert first.time == datetime.fromtimestamp(1763842503.6, UTC)
     assert second.attempt == 3 and second.attributes == {}
     assert second.text() == "plain text, not JSON"
+
+
+def test_a_queue_message_read_on_first_use_equals_one_read_at_once() -> None:
+    """sqs_record leaves a plain message's source, attributes and time to be read when first asked for
+    (portside.events.deferred_message). On every recorded SQS payload (ours and other projects'), what
+    is read then is what the checked constructor makes of the record, as AWS documents its message
+    attributes (String and Number as stringValue, Binary as binaryValue: docs.aws.amazon.com/lambda/
+    latest/dg/with-sqs.html), and changing the raw record in between changes nothing."""
+    from portside.aws.events import sqs_record
+
+    checked = 0
+    for path in sorted(EVENTS.rglob("*.json")):
+        raw = json.loads(path.read_text())
+        if not isinstance(raw, dict) or not isinstance(raw.get("Records"), list) or classify(raw) != "sqs":
+            continue
+        for rec in raw["Records"]:
+            out = sqs_record(rec, NAMES)
+            if len(out) != 1 or not isinstance(out[0], Message) or out[0].id != rec["messageId"]:
+                continue  # an envelope of another source, unwrapped
+            message = out[0]
+            sent = rec["attributes"].get("SentTimestamp")
+            expected = Message(rec["messageId"], rec["body"].encode(), NAMES.logical(rec["eventSourceARN"]),
+                               {k: v["binaryValue"] if v["dataType"].startswith("Binary") else v["stringValue"]
+                                for k, v in (rec.get("messageAttributes") or {}).items()},
+                               int(rec["attributes"]["ApproximateReceiveCount"]),
+                               rec["attributes"].get("MessageGroupId"),
+                               datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else message.time)
+            rec["attributes"]["SentTimestamp"], rec["eventSourceARN"] = "1", "arn:aws:sqs:eu-west-1:1:other"
+            (rec.get("messageAttributes") or {}).clear()
+            assert message == expected and repr(message) == repr(expected), path.name
+            checked += 1
+    assert checked >= 7  # sqs_batch, sqs_fifo and Powertools' sqsEvent
 
 
 def test_a_body_that_is_not_json_fails_only_when_asked_and_permanently() -> None:

@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import pickle
 from datetime import datetime, timezone
+from types import MappingProxyType
 
 import pytest
 
@@ -99,6 +100,38 @@ def test_an_invocation_changes_its_trace_and_is_unhashable() -> None:
     with pytest.raises(TypeError, match="unhashable"):
         hash(inv)
     assert inv == Invocation(fn, None, m, 1, TraceContext("c" * 32, "d" * 16), "c1")  # type: ignore[arg-type]
+
+
+def test_a_deferred_message_is_a_message_like_any_other() -> None:
+    """deferred_message reads source, attributes and time on first use, once; equality, repr, copying
+    (and pickling's state) and replace see the fields as if they had been given."""
+    from portside.events import deferred_message
+
+    reads = []
+
+    def fill(source: str) -> tuple[object, ...]:
+        reads.append(source)
+        return source, MappingProxyType({"a": "b"}), T
+
+    def deferred() -> Message:
+        return deferred_message("m1", b"{}", 2, None, (fill, "jobs"))
+
+    given = Message("m1", b"{}", "jobs", {"a": "b"}, 2, None, T)
+    m = deferred()
+    assert type(m) is Message and isinstance(m, Message) and fields(m) == fields(given) and not reads
+    assert m.body == b"{}" and m.attempt == 2 and m.json() == {} and not reads  # the body is at hand
+    assert m.source == "jobs" and m.time == T and m.attributes == {"a": "b"} and reads == ["jobs"]
+    assert deferred() == given and given == deferred()
+    assert repr(deferred()) == repr(given)
+    assert copy.copy(deferred()) == given and deferred().__getstate__() == given.__getstate__()
+    assert replace(deferred(), attempt=3) == replace(given, attempt=3)
+    match deferred():
+        case Message(ident, body, source):
+            assert (ident, body, source) == ("m1", b"{}", "jobs")
+    with pytest.raises(AttributeError, match="'Message' object has no attribute 'colour'"):
+        deferred().colour  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        deferred().source = "other"  # type: ignore[misc]
 
 
 def test_an_outcome_defaults_like_before() -> None:

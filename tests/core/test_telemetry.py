@@ -206,3 +206,27 @@ def test_an_invocation_continues_the_senders_trace_in_a_span_of_its_own() -> Non
     assert len(mine.span_id) == 16 and int(mine.span_id, 16) and mine.span_id != continued(unsampled).span_id
     fresh = continued("garbage")
     assert len(fresh.trace_id) == 32 and len(fresh.span_id) == 16 and fresh.parent_span_id is None and fresh.sampled
+
+
+reader = logs.function("tests.core.test_telemetry:read_context", trigger=logs.queue("asks").on_message())
+ASKED: list[object] = []
+
+
+def read_context(message: Message) -> None:
+    from portside import context
+
+    inv = context()
+    ASKED.append((inv.trace, inv.trace, inv.correlation_id))
+
+
+def test_an_invocation_reads_its_trace_when_first_asked_and_keeps_it() -> None:
+    """invoke leaves the trace and correlation id to be read from the event when first asked for
+    (portside.runtime.Invocation): what is read is the event's trace continued in a span of its own,
+    the same on every read, and the event's correlation id, else its id."""
+    ASKED.clear()
+    invoke(reader, NoPorts(), Message("m1", b"{}", "asks", {"traceparent": PARENT, "correlationid": "corr-2"}))
+    invoke(reader, NoPorts(), Message("m2", b"{}", "asks"))
+    (trace, again, correlation), (fresh, _, own) = ASKED
+    assert trace is again and (trace.trace_id, trace.parent_span_id) == (PARENT[3:35], PARENT[36:52])
+    assert trace.span_id != PARENT[36:52] and correlation == "corr-2"
+    assert fresh.parent_span_id is None and fresh.trace_id != trace.trace_id and own == "m2"
