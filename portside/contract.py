@@ -260,13 +260,18 @@ class CheckedTopic(_Checked):
 # -- tables -------------------------------------------------------------------------------------
 
 class CheckedTable(_Checked):
-    """A ``TablePort`` held to the contract."""
+    """A ``TablePort`` held to the contract. A port that stores items as JSON text says so with
+    ``takes_item_text = True``: its ``put`` and ``put_if_absent`` then also get the text the size
+    check encoded (``check_item``), so an item is encoded once."""
 
-    __slots__ = ("fields",)
+    __slots__ = ("fields", "_limits", "_text")
 
     def __init__(self, resource: Table, raw: Any) -> None:
         super().__init__(resource, raw)
         self.fields = (resource.key,) if resource.sort_key is None else (resource.key, resource.sort_key)
+        self._limits = {field: strictest(self.clouds, "partition_key_bytes" if field == resource.key else "sort_key_bytes")
+                        for field in self.fields}  # per key field: every write asks
+        self._text = getattr(raw, "takes_item_text", False) is True
 
     def _value(self, field: str, value: object) -> str:
         t = self.resource
@@ -275,7 +280,7 @@ class CheckedTable(_Checked):
                                  "(table keys are strings on every target: DynamoDB keys as provisioned, and "
                                  "one type sorts one way)")
         size = len(_utf8(value, f"table {t.name!r} key field {field!r}"))
-        limit = strictest(self.clouds, "partition_key_bytes" if field == t.key else "sort_key_bytes")
+        limit = self._limits[field]
         if limit and size > limit[0]:
             raise InvalidRequest(f"table {t.name!r}: key field {field!r} of {size} bytes is over the "
                                  f"{limit[0]}-byte limit on {limit[1].name}")
@@ -291,22 +296,28 @@ class CheckedTable(_Checked):
             raise InvalidRequest(f"table {t.name!r} needs key fields {list(self.fields)}, missing {missing}")
         return {f: self._value(f, key[f]) for f in self.fields}
 
-    def _item(self, item: object) -> dict[str, Any]:
+    def _item(self, item: object) -> tuple[dict[str, Any], str]:
+        """The item to store (a copy) and its JSON text, if every targeted cloud takes it."""
         t = self.resource
         if not isinstance(item, Mapping):
             raise InvalidRequest(f"table {t.name!r}: an item must be a dict, got {type(item).__name__}")
         self._key(item)
-        check_item(t.name, item, self.clouds)
-        return dict(item)
+        text = check_item(t.name, item, self.clouds)
+        return dict(item), text
 
     def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         return self.raw.get(self._key(key))
 
     def put(self, item: dict[str, Any]) -> None:
-        self.raw.put(self._item(item))
+        item, text = self._item(item)
+        if self._text:
+            self.raw.put(item, text)
+        else:
+            self.raw.put(item)
 
     def put_if_absent(self, item: dict[str, Any]) -> bool:
-        return bool(self.raw.put_if_absent(self._item(item)))
+        item, text = self._item(item)
+        return bool(self.raw.put_if_absent(item, text) if self._text else self.raw.put_if_absent(item))
 
     def update(self, key: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         k = self._key(key)
@@ -327,48 +338,62 @@ class CheckedTable(_Checked):
         return self.raw.query(partition, limit)
 
 
+_ITEM_ENCODERS = {ascii: json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=ascii).encode
+                  for ascii in (True, False)}  # made once: json.dumps with options makes an encoder a call
+
+
 def item_json(item: Mapping[str, Any], table: str, ascii: bool = True) -> str:
     """A table item as compact JSON text, refusing what no cloud's table stores (sets, bytes,
     NaN, objects) with an error naming the table: every target stores items through here."""
     try:
-        return json.dumps(item, allow_nan=False, separators=(",", ":"), ensure_ascii=ascii)
+        return _ITEM_ENCODERS[ascii](item)
     except (TypeError, ValueError) as e:
         raise InvalidRequest(f"table {table!r} items must hold only JSON types (str, number, bool, None, "
                              f"list, dict): {e}") from None
 
 
-def check_item(table: str, item: Mapping[str, Any], clouds: tuple[Cloud, ...]) -> None:
+def check_item(table: str, item: Mapping[str, Any], clouds: tuple[Cloud, ...]) -> str:
     """Refuse what a targeted cloud's table would not store: non-JSON values, names it reserves,
-    integers it cannot hold, items over its size (measured as the JSON text, a close proxy)."""
+    integers it cannot hold, items over its size (measured as the JSON text, a close proxy).
+    Returns that text (UTF-8 as is, not ``\\u`` escaped)."""
     text = item_json(item, table, ascii=False)
-    _walk(table, item, clouds, "")
+    _walk(table, item, clouds)
     size = len(_utf8(text, f"table {table!r} item"))
     for c in clouds:
         if size > c.item_bytes:
             raise PayloadTooLarge(f"table {table!r}: an item of {size} bytes (as JSON) is over the "
                                   f"{c.item_bytes}-byte item limit on {c.name}; store the data in a bucket "
                                   "and keep its key in the item")
+    return text
 
 
-def _walk(table: str, value: Any, clouds: tuple[Cloud, ...], path: str) -> None:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            where = f"{path}.{k}" if path else str(k)
-            if not isinstance(k, str) or not k:
-                raise InvalidRequest(f"table {table!r}: field names must be non-empty str, got {k!r} at {path or 'top'}")
-            for c in clouds:
-                if reserved(c, k):
-                    raise InvalidRequest(f"table {table!r}: field name {where!r} is reserved on {c.name} "
+def _walk(table: str, item: Mapping[str, Any], clouds: tuple[Cloud, ...]) -> None:
+    """Field names (non-empty text, none a targeted cloud reserves) and integers (within every targeted
+    cloud's range) at any depth of an item the JSON encoder took, naming the path of the first wrong one."""
+    reserving = next((c for c in clouds if c.reserved_field is not None), None)  # the first, as the error names
+    max_int = min((c.max_int for c in clouds), default=None)
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if not isinstance(k, str) or not k:
+                    raise InvalidRequest(f"table {table!r}: field names must be non-empty str, got {k!r} at "
+                                         f"{path or 'top'}")
+                if reserving is not None and len(k) >= 4 and k[:2] == "__" and k[-2:] == "__" and reserved(reserving, k):
+                    where = f"{path}.{k}" if path else k
+                    raise InvalidRequest(f"table {table!r}: field name {where!r} is reserved on {reserving.name} "
                                          "(names matching __.*__)")
-            _walk(table, v, clouds, where)
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _walk(table, v, clouds, f"{path}[{i}]")
-    elif isinstance(value, int) and not isinstance(value, bool):
-        for c in clouds:
-            if abs(value) > c.max_int:
-                raise InvalidRequest(f"table {table!r}: the integer at {path!r} is too large for {c.name} "
-                                     f"(at most {c.max_int})")
+                if v.__class__ is not str and v is not None:  # text and null: nothing more to check
+                    walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(value, int) and not isinstance(value, bool) and max_int is not None and abs(value) > max_int:
+            c = next(c for c in clouds if abs(value) > c.max_int)
+            raise InvalidRequest(f"table {table!r}: the integer at {path!r} is too large for {c.name} "
+                                 f"(at most {c.max_int})")
+
+    walk(item, "")
 
 
 _WRAPPERS: tuple[tuple[type, type], ...] = (

@@ -204,14 +204,14 @@ def settle_batch(items: Iterable[T], run: Callable[[T], bool], *, group: Callabl
     """
     again: list[T] = []
     held: list[T] = []
-    blocked: set[Hashable] = set()
-    for item in items:
-        key = group(item) if group is not None else None
-        if (ordered and again) or (key is not None and key in blocked):
+    blocked: set[Hashable] = set()  # the groups of the items that must come again
+    for item in items:  # an item's group is asked only once one has failed
+        if (ordered and again) or (blocked and group(item) in blocked):  # type: ignore[misc]
             held.append(item)
             continue
         if not run(item):
             again.append(item)
+            key = group(item) if group is not None else None
             if key is not None:
                 blocked.add(key)
     return again, held

@@ -76,6 +76,9 @@ class Logger:
             return self._logger
         return getattr(self._logger, attr)
 
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name; asked per invocation, so not through __getattr__
+        return self._logger.isEnabledFor(level)
+
 
 class SuccessLines:
     """Which successful invocations get their INFO line: one in ``every`` (1: all of them, 0: none).

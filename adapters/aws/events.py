@@ -273,8 +273,8 @@ def sqs_record(rec: Mapping[str, Any], names: Names) -> list[AnyEvent]:
         count = attrs.get("ApproximateReceiveCount")
         attempt = 1 if count == "1" else int(count) if count.__class__ is str and count.isdigit() and \
             count.isascii() and len(count) < 10 and count != "0" else receive_count(count)
-        if body[:1] == "{":
-            kind = _sniff(body)
+        if body[:1] == "{" and ('"Records"' in body[:64] or '"TopicArn"' in body or '"s3:TestEvent"' in body[:200]):
+            kind = _sniff(body)  # the markers it looks for are there (most JSON bodies have none)
             if kind is not None:
                 wrapped = _sqs_wrapped(kind, body, mid, attempt, attrs, names)
                 if wrapped is not None:

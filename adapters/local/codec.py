@@ -11,13 +11,16 @@ never looked into, so no attribute or key the user chooses can be taken for a ma
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
+from types import MappingProxyType
 from typing import Any
 
 from portside.errors import UnsupportedEvent
-from portside.events import EVENT_TYPES, AnyEvent, Message, _loads
+from portside.events import EVENT_TYPES, AnyEvent, Message, _loads, trusted_message
 from portside.record import fields
 
 VERSION = 2
@@ -44,6 +47,8 @@ def _json(value: Any) -> Any:
     return str(value)
 
 
+_b2a = binascii.b2a_base64  # base64.b64encode, without its Python layer
+_quote = encode_basestring_ascii  # how _encode writes a str (ensure_ascii)
 _encode = json.JSONEncoder(separators=(",", ":"), default=_json).encode  # made once: json.dumps makes one a call
 
 
@@ -60,16 +65,30 @@ def _dec(value: dict[str, Any]) -> Any:
 
 def dump(event: AnyEvent) -> str:
     """One JSON object: ``{"$kind": "Message", "$v": 2, "id": ..., ...}``."""
-    if event.__class__ is Message:  # every send and publish: the same object, built without the loop
-        return _encode({"$kind": "Message", "$v": VERSION, "id": event.id,
-                        "body": {"$b": base64.b64encode(event.body).decode()}, "source": event.source,
-                        "attributes": {"$j": dict(event.attributes)}, "attempt": event.attempt,
-                        "ordering_key": event.ordering_key, "time": {"$t": event.time.isoformat()}})
+    if event.__class__ is Message:  # every send and publish: the text _encode would make of the same object,
+        # written out (a Message's fields are text, an int and a datetime: JSON strings by the encoder's own escaping)
+        attributes = ",".join([f"{_quote(k)}:{_quote(v)}" for k, v in event.attributes.items()])
+        key = "null" if event.ordering_key is None else _quote(event.ordering_key)
+        return (f'{{"$kind":"Message","$v":{VERSION},"id":{_quote(event.id)},'
+                f'"body":{{"$b":"{_b2a(event.body, newline=False).decode()}"}},"source":{_quote(event.source)},'
+                f'"attributes":{{"$j":{{{attributes}}}}},"attempt":{event.attempt},"ordering_key":{key},'
+                f'"time":{{"$t":"{event.time.isoformat()}"}}}}')
     out: dict[str, Any] = {"$kind": type(event).__name__, "$v": VERSION}
     for name in _FIELDS[type(event)]:
         value = getattr(event, name)
         out[name] = value if value.__class__ in _PLAIN else _enc(value)
     return _encode(out)
+
+
+_a2b = binascii.a2b_base64  # base64.b64decode of text, without its Python layers
+_fromisoformat = datetime.fromisoformat
+
+
+def _text_map(values: dict[Any, Any]) -> bool:
+    for k, v in values.items():
+        if k.__class__ is not str or v.__class__ is not str:
+            return False
+    return True
 
 
 def load(text: str | bytes) -> AnyEvent:
@@ -85,8 +104,15 @@ def load(text: str | bytes) -> AnyEvent:
         if raw.pop("$v") != VERSION:
             raise ValueError("written by a newer portside")
         if cls is Message and len(raw) == 7:  # every delivery: the fields dump wrote, read without the loop
-            return Message(raw["id"], base64.b64decode(raw["body"]["$b"]), raw["source"], raw["attributes"]["$j"],
-                           raw["attempt"], raw["ordering_key"], datetime.fromisoformat(raw["time"]["$t"]))
+            ident, body = raw["id"], raw["body"]["$b"]
+            body = _a2b(body) if body.__class__ is str else base64.b64decode(body)
+            source, attributes, attempt, key = raw["source"], raw["attributes"]["$j"], raw["attempt"], raw["ordering_key"]
+            time = _fromisoformat(raw["time"]["$t"])
+            if ident.__class__ is str and ident and source.__class__ is str and source and attempt.__class__ is int \
+                    and attempt >= 1 and (key is None or key.__class__ is str) and time.tzinfo is not None \
+                    and attributes.__class__ is dict and _text_map(attributes):  # what Message checks, in line
+                return trusted_message(ident, body, source, MappingProxyType(attributes), attempt, key, time)
+            return Message(ident, body, source, attributes, attempt, key, time)  # names what is wrong
         for name, value in raw.items():
             if value.__class__ is dict:
                 raw[name] = _dec(value)

@@ -220,6 +220,8 @@ _compact = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dum
 class LocalTable:
     """Items as JSON text keyed by (table, partition JSON, sort JSON)."""
 
+    takes_item_text = True  # the port contract hands over the item's JSON text it checked (one encoding)
+
     def __init__(self, cloud: LocalCloud, resource: Table) -> None:
         self.cloud, self.resource = cloud, resource
 
@@ -236,12 +238,12 @@ class LocalTable:
         rows = self.cloud.store.read("SELECT item FROM items WHERE tbl=? AND pk=? AND sk=?", self._key(key))
         return json.loads(rows[0][0]) if rows else None
 
-    def put(self, item: dict[str, Any]) -> None:
-        text = item_json(item, self.resource.name)
+    def put(self, item: dict[str, Any], text: str | None = None) -> None:
+        text = text or item_json(item, self.resource.name)
         self.cloud.store.execute("INSERT OR REPLACE INTO items VALUES (?,?,?,?)", (*self._key(item), text))
 
-    def put_if_absent(self, item: dict[str, Any]) -> bool:
-        text = item_json(item, self.resource.name)
+    def put_if_absent(self, item: dict[str, Any], text: str | None = None) -> bool:
+        text = text or item_json(item, self.resource.name)
         return self.cloud.store.execute("INSERT OR IGNORE INTO items VALUES (?,?,?,?)",
                                         (*self._key(item), text)) == 1
 
