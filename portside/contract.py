@@ -370,30 +370,38 @@ def check_item(table: str, item: Mapping[str, Any], clouds: tuple[Cloud, ...]) -
 def _walk(table: str, item: Mapping[str, Any], clouds: tuple[Cloud, ...]) -> None:
     """Field names (non-empty text, none a targeted cloud reserves) and integers (within every targeted
     cloud's range) at any depth of an item the JSON encoder took, naming the path of the first wrong one."""
-    reserving = next((c for c in clouds if c.reserved_field is not None), None)  # the first, as the error names
-    max_int = min((c.max_int for c in clouds), default=None)
+    reserving = max_int = None  # the first cloud reserving names (as the error names it), the smallest range
+    for c in clouds:
+        if reserving is None and c.reserved_field is not None:
+            reserving = c
+        if max_int is None or c.max_int < max_int:
+            max_int = c.max_int
+    _walk_value(table, item, clouds, reserving, max_int, "")
 
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                if not isinstance(k, str) or not k:
-                    raise InvalidRequest(f"table {table!r}: field names must be non-empty str, got {k!r} at "
-                                         f"{path or 'top'}")
-                if reserving is not None and len(k) >= 4 and k[:2] == "__" and k[-2:] == "__" and reserved(reserving, k):
-                    where = f"{path}.{k}" if path else k
-                    raise InvalidRequest(f"table {table!r}: field name {where!r} is reserved on {reserving.name} "
-                                         "(names matching __.*__)")
-                if v.__class__ is not str and v is not None:  # text and null: nothing more to check
-                    walk(v, f"{path}.{k}" if path else k)
-        elif isinstance(value, (list, tuple)):
-            for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
-        elif isinstance(value, int) and not isinstance(value, bool) and max_int is not None and abs(value) > max_int:
-            c = next(c for c in clouds if abs(value) > c.max_int)
-            raise InvalidRequest(f"table {table!r}: the integer at {path!r} is too large for {c.name} "
-                                 f"(at most {c.max_int})")
 
-    walk(item, "")
+_LEAVES = frozenset({str, float, bool, type(None)})  # JSON values with nothing to check
+
+
+def _walk_value(table: str, value: Any, clouds: tuple[Cloud, ...], reserving: Cloud | None, max_int: int | None,
+                path: str) -> None:
+    if value.__class__ is dict or (value.__class__ not in _LEAVES and isinstance(value, Mapping)):
+        for k, v in value.items():
+            if not isinstance(k, str) or not k:
+                raise InvalidRequest(f"table {table!r}: field names must be non-empty str, got {k!r} at {path or 'top'}")
+            if reserving is not None and len(k) >= 4 and k[:2] == "__" and k[-2:] == "__" and reserved(reserving, k):
+                where = f"{path}.{k}" if path else k
+                raise InvalidRequest(f"table {table!r}: field name {where!r} is reserved on {reserving.name} "
+                                     "(names matching __.*__)")
+            if v.__class__ not in _LEAVES and (v.__class__ is not int or (max_int is not None and abs(v) > max_int)):
+                _walk_value(table, v, clouds, reserving, max_int, f"{path}.{k}" if path else k)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if v.__class__ not in _LEAVES:
+                _walk_value(table, v, clouds, reserving, max_int, f"{path}[{i}]")
+    elif isinstance(value, int) and not isinstance(value, bool) and max_int is not None and abs(value) > max_int:
+        c = next(c for c in clouds if abs(value) > c.max_int)
+        raise InvalidRequest(f"table {table!r}: the integer at {path!r} is too large for {c.name} "
+                             f"(at most {c.max_int})")
 
 
 _WRAPPERS: tuple[tuple[type, type], ...] = (

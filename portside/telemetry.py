@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     JsonFormatter: type[Formatter]  # defined on first use, see __getattr__
 
-__all__ = ["JsonFormatter", "Logger", "SuccessLines", "TraceContext", "incoming", "outgoing_attributes",
+__all__ = ["JsonFormatter", "Logger", "LoggingState", "SuccessLines", "TraceContext", "incoming", "outgoing_attributes",
            "parse_traceparent", "record_error", "setup_logging", "span", "stamp_event", "success_lines", "tracing"]
 
 
@@ -209,6 +209,57 @@ def setup_logging(level: str | None = None, stream: Any = None, success: str | N
     for handler in root.handlers:
         if not isinstance(handler.formatter, formatter):
             handler.setFormatter(formatter())
+
+
+class LoggingState:
+    """What setting logging up changes in the process, saved to be put back: the root logger's level and
+    handlers (with each one's formatter), the level of every ``portside`` logger, and which successes get
+    a line. ``setup_logging`` (a deployed entry) and ``portside dev`` change them for the process's
+    life; whatever runs them in a process that goes on (a test, an embedding program) restores them::
+
+        with LoggingState.save():
+            setup_logging()
+            ...
+    """
+
+    __slots__ = ("root_level", "handlers", "levels", "success")
+
+    def __init__(self, root_level: int, handlers: list[tuple[Any, Any]], levels: dict[str, int],
+                 success: tuple[int, int]) -> None:
+        self.root_level, self.handlers, self.levels, self.success = root_level, handlers, levels, success
+
+    @classmethod
+    def save(cls) -> LoggingState:
+        import logging
+
+        root = logging.getLogger()
+        return cls(root.level, [(h, h.formatter) for h in root.handlers], _portside_levels(),
+                   (success_lines.every, success_lines._count))
+
+    def restore(self) -> None:
+        import logging
+
+        root = logging.getLogger()
+        root.setLevel(self.root_level)
+        root.handlers[:] = [h for h, _ in self.handlers]
+        for handler, formatter in self.handlers:
+            handler.setFormatter(formatter)
+        for name in _portside_levels():  # a portside logger made since is as it was made (NOTSET)
+            logging.getLogger(name).setLevel(self.levels.get(name, logging.NOTSET))
+        success_lines.every, success_lines._count = self.success
+
+    def __enter__(self) -> LoggingState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()
+
+
+def _portside_levels() -> dict[str, int]:
+    import logging
+
+    return {name: logger.level for name, logger in list(logging.Logger.manager.loggerDict.items())
+            if (name == "portside" or name.startswith("portside.")) and isinstance(logger, logging.Logger)}
 
 
 _otel: Any = None  # None = not looked for yet; False = absent

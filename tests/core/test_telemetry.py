@@ -230,3 +230,35 @@ def test_an_invocation_reads_its_trace_when_first_asked_and_keeps_it() -> None:
     assert trace is again and (trace.trace_id, trace.parent_span_id) == (PARENT[3:35], PARENT[36:52])
     assert trace.span_id != PARENT[36:52] and correlation == "corr-2"
     assert fresh.parent_span_id is None and fresh.trace_id != trace.trace_id and own == "m2"
+
+
+def test_logging_state_puts_back_what_setting_logging_up_changes() -> None:
+    import sys
+
+    root, mine = logging.getLogger(), logging.getLogger("portside.telemetry-test")
+    before = (root.level, list(root.handlers), [h.formatter for h in root.handlers], mine.level,
+              telemetry.success_lines.every)
+    with telemetry.LoggingState.save():
+        telemetry.setup_logging(level="DEBUG", stream=sys.stderr, success="0.5")  # as a deployed entry does
+        logging.getLogger("portside").setLevel(logging.ERROR)  # as `portside dev` does
+        mine.setLevel(logging.CRITICAL)
+        root.addHandler(logging.NullHandler())
+        assert telemetry.success_lines.every == 2 and root.level == logging.DEBUG
+    assert (root.level, list(root.handlers), [h.formatter for h in root.handlers], mine.level,
+            telemetry.success_lines.every) == before
+    assert logging.getLogger("portside").level == logging.NOTSET
+
+
+def test_log_fields_does_not_depend_on_the_tests_run_before_it() -> None:
+    """Run after a test whose GCP entry calls setup_logging and one that runs `portside dev` in process
+    (both set logging up for the process), test_log_fields still passes: tests/conftest.py puts logging
+    back after each test. In a child pytest: its order is the point."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = ["tests/gcp/test_entries.py::test_structured_storage_cloudevent_runs_the_handler",
+             "tests/local/test_bad_input.py::test_port_already_in_use", "tests/core/test_telemetry.py::test_log_fields"]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+                         cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "3 passed" in run.stdout, run.stdout[-3000:]
