@@ -380,6 +380,21 @@ class Message(_Body, Record):
         return Event.from_message(self)
 
 
+_OBJECT_BUILDERS = {ObjectCreated: builder(ObjectCreated), ObjectDeleted: builder(ObjectDeleted)}
+
+
+def trusted_object_event(cls: type[ObjectCreated] | type[ObjectDeleted], id: str, bucket: str, key: str,
+                         time: datetime, size: int | None, etag: str | None, content_type: str | None,
+                         version: str | None) -> ObjectCreated | ObjectDeleted:
+    """``cls(...)`` of fields the caller has checked as ``cls`` would (non-empty text, an aware
+    datetime, a size >= 0), without checking them again (one per object notification)."""
+    e = _OBJECT_BUILDERS[cls]()
+    e.id, e.bucket, e.key, e.time, e.size, e.etag, e.content_type, e.version = \
+        id, bucket, key, time, size, etag, content_type, version
+    e.__class__ = cls
+    return e
+
+
 _DEFERRED = frozenset({"source", "attributes", "time"})
 _MessageBuilder = builder(Message)
 
