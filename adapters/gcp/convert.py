@@ -16,13 +16,14 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import datetime
+from datetime import timedelta as _timedelta
 from time import gmtime as _gmtime
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
 from portside import deployment as env
-from portside.errors import UnsupportedEvent, guarded
+from portside.errors import SLIPS, UnsupportedEvent, guarded, malformed
 from portside.events import (
     AnyEvent,
     Event,
@@ -33,6 +34,7 @@ from portside.events import (
     RecordChanged,
     Tick,
     parse_time,
+    trusted_message,
 )
 from portside.events import _loads as _parse  # json.loads minus its Python layers (hot path)
 
@@ -114,11 +116,17 @@ def default_names() -> Names:
 def to_events(raw: Any, names: Names | None = None) -> list[AnyEvent]:
     """The normalized events in ``raw`` (see module doc); ``UnsupportedEvent`` if it is none of them."""
     names = names or default_names()
+    owned = False
     if type(raw) is bytes:  # the HTTP entry's request body, on every push: the fast parse
         try:
-            raw = _parse(raw.decode())
+            raw, owned = _parse(raw.decode()), True
         except (ValueError, StopIteration, RecursionError):
             pass  # UTF-16/32 JSON, not JSON, too deep: the general path below tells which
+    if type(raw) is dict and "message" in raw and "specversion" not in raw:  # the hot path: push
+        event = push_to_event(raw, names, owned)
+        if event.__class__ is Message and "objectId" not in event.attributes:
+            return [event]  # no Cloud Storage notification (storage_notification would say so)
+        return storage_notification(event, names)
     if isinstance(raw, (bytes, bytearray, memoryview, str)):
         try:
             raw = json.loads(raw)
@@ -126,8 +134,6 @@ def to_events(raw: Any, names: Names | None = None) -> list[AnyEvent]:
             why = "nested too deep to parse" if isinstance(e, RecursionError) else f"not JSON: {e}"
             start = bytes(raw[:60]) if not isinstance(raw, str) else raw[:60]
             raise UnsupportedEvent(f"payload is {why}; it starts {start!r}") from None
-    if type(raw) is dict and "message" in raw and "specversion" not in raw:  # the hot path: push
-        return storage_notification(push_to_event(raw, names), names)
     if isinstance(raw, Mapping):
         if "message" in raw and "specversion" not in raw:
             return storage_notification(push_to_event(raw, names), names)
@@ -165,8 +171,10 @@ def _attempt(*values: Any) -> int:
     return 1
 
 
-def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Names) -> Message | Tick:
-    """A PubsubMessage JSON object -> Message (or Tick when the trigger is a schedule).
+def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Names, owned: bool = False
+               ) -> Message | Tick:
+    """A PubsubMessage JSON object -> Message (or Tick when the trigger is a schedule). ``owned``: the
+    object was parsed here for this call alone, so its attributes are wrapped rather than copied.
 
     On every push, so exact type tests come first and the general checks only run when they fail."""
     if type(msg) is not dict and not isinstance(msg, Mapping):
@@ -182,8 +190,8 @@ def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Na
         for k, v in attrs.items():
             if type(v) is not str or type(k) is not str:
                 raise UnsupportedEvent(f"{where}: message {mid} attributes must map str to str, got {k!r}: {v!r:.60}")
-        # checked: a read-only copy spares Message a second pass over the attributes
-        attrs = MappingProxyType(dict(attrs))
+        # checked: a read-only view (of a copy, unless the object is ours) spares Message a second pass
+        attrs = MappingProxyType(attrs if owned and type(attrs) is dict else dict(attrs))
     else:
         attrs = _NO_ATTRIBUTES
     published = get("publishTime") or get("publish_time")
@@ -212,27 +220,37 @@ def message_of(msg: Any, where: str, source: str | None, attempt: int, names: Na
             raise UnsupportedEvent(f"{where}: message {mid} data is not valid base64: {e}") from None
     else:
         body = _b64(data, f"{where}: message {mid} data")
-    return Message(mid, body, source, attrs, attempt, key, time)
+    if time.tzinfo is not None and type(attempt) is int and attempt >= 1 and type(source) is str:  # the rest: above
+        return trusted_message(mid, body, source, attrs, attempt, key, time)
+    return Message(mid, body, source, attrs, attempt, key, time)  # names what is wrong
 
 
 _NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 _a2b = binascii.a2b_base64
+_EPOCH = datetime(1970, 1, 1)  # naive: isoformat without an offset
 _fromisoformat = datetime.fromisoformat
 
 
 
-@guarded("Pub/Sub push body")
-def push_to_event(raw: Mapping[str, Any], names: Names) -> Message | Tick:
-    """A Pub/Sub push body (``{"message", "subscription", "deliveryAttempt"}``)."""
-    sub = raw.get("subscription")
-    if sub is not None and type(sub) is not str:
-        raise UnsupportedEvent(f"Pub/Sub push body: 'subscription' must be a str, got {sub!r:.60}")
-    msg = raw.get("message")
-    source = names.source or names.name(sub, sub.rsplit("/", 1)[-1] if sub else None)
-    attempt = raw.get("deliveryAttempt")
-    if type(attempt) is not int or attempt < 1:
-        attempt = _attempt(attempt, msg.get("deliveryAttempt") if isinstance(msg, Mapping) else None)
-    return message_of(msg, f"Pub/Sub push body from {sub or 'an unnamed subscription'}", source, attempt, names)
+def push_to_event(raw: Mapping[str, Any], names: Names, owned: bool = False) -> Message | Tick:
+    """A Pub/Sub push body (``{"message", "subscription", "deliveryAttempt"}``; ``owned``: parsed for
+    this call, see ``message_of``). On every push: the guard of ``guarded("Pub/Sub push body")``
+    written in, one try block."""
+    try:
+        sub = raw.get("subscription")
+        if sub is not None and type(sub) is not str:
+            raise UnsupportedEvent(f"Pub/Sub push body: 'subscription' must be a str, got {sub!r:.60}")
+        msg = raw.get("message")
+        source = names.source or names.name(sub, sub.rsplit("/", 1)[-1] if sub else None)
+        attempt = raw.get("deliveryAttempt")
+        if type(attempt) is not int or attempt < 1:
+            attempt = _attempt(attempt, msg.get("deliveryAttempt") if isinstance(msg, Mapping) else None)
+        return message_of(msg, f"Pub/Sub push body from {sub or 'an unnamed subscription'}", source, attempt, names,
+                          owned)
+    except UnsupportedEvent:
+        raise
+    except SLIPS as e:
+        raise malformed("Pub/Sub push body", raw, f"{type(e).__name__}: {e}") from None
 
 
 # -- Cloud Storage notifications over Pub/Sub ---------------------------------------------------
@@ -396,6 +414,10 @@ def _pb_fields(fields: Any) -> dict[str, Any]:
     out = {}
     for name in fields:  # keys, then lookups: the map's items() goes through Python's Mapping mixin
         value = fields[name]
+        text = value.string_value  # non-empty only when the Value is a string: no WhichOneof then
+        if text:
+            out[name] = text
+            continue
         kind = value.WhichOneof("value_type")
         out[name] = getattr(value, kind) if kind in _PB_SCALARS else _pb_value(value, kind)
     return out
@@ -415,19 +437,23 @@ def _pb_value(value: Any, kind: str | None = None) -> Any:
     if kind == "map_value":
         return _pb_fields(value.map_value.fields)
     if kind == "array_value":
-        return [_pb_value(x) for x in value.array_value.values]
+        return [x.string_value or _pb_value(x) for x in value.array_value.values]  # "" is also string_value's default
     if kind == "timestamp_value":  # as firestore_value writes the JSON form's: microseconds, "Z"
         ts = value.timestamp_value
-        year, month, day, hour, minute, second = _gmtime(ts.seconds)[:6]
-        micros = ts.nanos // 1000
-        return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}" + \
-            (f".{micros:06d}Z" if micros else "Z")
+        seconds, micros = ts.seconds, ts.nanos // 1000
+        try:  # isoformat writes the fraction only when there is one, as below
+            return (_EPOCH + _timedelta(0, seconds, micros)).isoformat() + "Z"
+        except OverflowError:  # beyond the years 1-9999 a Timestamp may hold
+            year, month, day, hour, minute, second = _gmtime(seconds)[:6]
+            return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}" + \
+                (f".{micros:06d}Z" if micros else "Z")
     if kind == "reference_value":
         return value.reference_value
     if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode()
+        return binascii.b2a_base64(value.bytes_value, newline=False).decode()  # base64.b64encode's text
     if kind == "geo_point_value":
-        return {"latitude": value.geo_point_value.latitude, "longitude": value.geo_point_value.longitude}
+        point = value.geo_point_value
+        return {"latitude": point.latitude, "longitude": point.longitude}
     return None  # null_value, or no value set
 
 

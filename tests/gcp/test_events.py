@@ -196,7 +196,11 @@ def test_a_protobuf_document_event_gives_the_same_plain_values_as_its_json_form(
     """Production's application/protobuf is read field by field (ten times cheaper than proto-plus
     and MessageToDict); every Value type must come out as the JSON form's does."""
     fields = {**P.FIRESTORE_COMPLEX["value"]["fields"], "raw": {"bytesValue": "AQIDBA=="},
-              "when": {"timestampValue": "2026-11-22T20:01:02.123456Z"}}
+              "when": {"timestampValue": "2026-11-22T20:01:02.123456Z"},
+              "first": {"timestampValue": "0001-01-01T00:00:00Z"}, "last": {"timestampValue": "9999-12-31T23:59:59.999999Z"},
+              "whole": {"timestampValue": "1969-12-31T23:59:59Z"}, "empty": {"stringValue": ""},
+              "mixed": {"arrayValue": {"values": [{"stringValue": ""}, {"stringValue": "x"}, {"integerValue": "7"},
+                                                  {"nullValue": None}]}}}
     old = {**fields, "booleanValue": {"booleanValue": False}}
     as_json = P.firestore_event("updated", document="items/o-1", data={
         "oldValue": {"name": "projects/p/databases/d/documents/items/o-1", "fields": old},
@@ -206,3 +210,17 @@ def test_a_protobuf_document_event_gives_the_same_plain_values_as_its_json_form(
     assert (b.old, b.new, b.kind, b.key) == (a.old, a.new, a.kind, a.key)
     assert b.new["raw"] == "AQIDBA==" and b.new["when"] == "2026-11-22T20:01:02.123456Z" and b.new["nullValue"] is None
     assert b.new["mapValue"] == {"field1": "x", "field2": ["x", 1]} and b.old["booleanValue"] is False
+    assert (b.new["first"], b.new["last"], b.new["whole"]) == ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+                                                               "1969-12-31T23:59:59Z")
+    assert b.new["empty"] == "" and b.new["mixed"] == ["", "x", 7, None]
+
+
+def test_a_push_body_read_from_bytes_or_given_as_a_dict_is_the_same_message_and_owns_its_attributes() -> None:
+    """The HTTP entry's bytes are parsed here, so their attributes are wrapped as they are; a dict a
+    caller hands over is copied, so changing it afterwards changes no message."""
+    body = {"message": P.pubsub_message(data=b'{"order": "o-1"}', attributes={"k": "v"}),
+            "subscription": "projects/p/subscriptions/orders-sub", "deliveryAttempt": 2}
+    from_bytes = one(json.dumps(body).encode(), Names(source="orders"))
+    from_dict = one(body, Names(source="orders"))
+    body["message"]["attributes"]["k"] = "changed"
+    assert from_bytes == from_dict and from_dict.attributes == {"k": "v"} and from_dict.attempt == 2
