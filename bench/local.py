@@ -153,6 +153,77 @@ def bare_drain(data: Path, n: int, workers: int) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+# -- what a message costs, piece by piece --
+def pieces(n: int = 2000, rounds: int = 7) -> dict[str, object]:
+    """CPU µs per message of each piece of the runtime's work on a delivered message, each timed alone
+    on the same data (median of ``rounds``), beside the bare pipeline's whole drain per message: what
+    bounds the ratio. The runtime is not started: its store is driven here as its workers drive it."""
+    from portside.delivery import invoke
+    from portside.local import LocalCloud, codec
+
+    def cpu_us(fn: Callable[[], object], per: int, setup: Callable[[], object] = lambda: None) -> float:
+        runs = []
+        for _ in range(rounds):
+            setup()
+            c0 = time.process_time()
+            fn()
+            runs.append((time.process_time() - c0) / per * 1e6)
+        return round(statistics.median(runs), 2)
+
+    with tempfile.TemporaryDirectory() as d:
+        producer, consumer, lock = bare_setup(Path(d) / "bare")
+        bare = []
+        for _ in range(rounds):
+            producer.execute("DELETE FROM items")
+            bare_send(producer, lock, n)
+            c0 = time.process_time()
+            bare_consume(consumer, lock, n)
+            bare.append((time.process_time() - c0) / n * 1e6)
+        cloud = LocalCloud(app, Path(d) / "local")
+        for i in range(n):
+            cloud.send("bench-jobs", body(i))
+        fn = app.get_function("store")
+        store_ = cloud.store
+        leased = store_.take(fn.name, time.time(), n, 60.0)
+        texts = [row.event for row in leased]
+        events = [codec.load(t) for t in texts]
+        noop = type(fn)(name="noop", handler="bench.local:noop", trigger=fn.trigger, uses=fn.uses)
+
+        def handler_writes() -> None:
+            with store_.deferring():
+                for e in events:
+                    invoke(fn, cloud, e)
+                store_.commit()
+
+        def lease_and_ack() -> None:
+            with store_.deferring():
+                for _ in range(0, n, 10):
+                    store_.ack([(r.seq, r.receives) for r in store_.take(fn.name, time.time() + 120, 10, 60.0)])
+                store_.commit()
+
+        def refill() -> None:  # untimed: the deliveries the next round leases
+            store_.execute("DELETE FROM deliveries")
+            with store_.tx() as db:
+                db.executemany("INSERT INTO deliveries(function, source, event, visible_at, created, grp) "
+                               "VALUES (?,?,?,?,?,?)", [(fn.name, "queue bench-jobs", t, 0.0, 0.0, None) for t in texts])
+        out = {
+            "bare pipeline, whole drain": {"us": round(statistics.median(bare), 2)},
+            "reading the stored event (codec.load)": {"us": cpu_us(lambda: [codec.load(t) for t in texts], n)},
+            "invoke() around a handler that does nothing": {"us": cpu_us(lambda: [invoke(noop, cloud, e) for e in events], n)},
+            "invoke() and the handler: message.json(), results.put(...) (contract, port, SQLite; one commit)":
+                {"us": cpu_us(handler_writes, n)},
+            "leasing and acknowledging in batches of 10 (SQLite)": {"us": cpu_us(lease_and_ack, n, refill)},
+        }
+        store_.close()
+    for name, fig in out.items():
+        fig["unit"] = "CPU µs per message"
+    return out
+
+
+def noop(message: Message) -> None:
+    """What ``pieces`` runs to time ``invoke()`` alone."""
+
+
 # -- the comparison --
 Case = Callable[[Path, int, int], tuple[float, float]]  # (wall seconds, CPU seconds of the process)
 
@@ -187,18 +258,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--otel", action="store_true",
                         help="with OpenTelemetry spans (installed in the dev venv, not by portside[local])")
     parser.add_argument("--no-record", action="store_true", help="print only; do not write bench/results/")
+    parser.add_argument("--pieces", action="store_true", help="only what a message costs, piece by piece")
     args = parser.parse_args(argv)
     logging.getLogger("portside").setLevel(logging.WARNING)
     # As `pip install portside[local]` runs it: without OpenTelemetry (PORTSIDE_OTEL=0 stands for its absence)
     os.environ["PORTSIDE_OTEL"] = "1" if args.otel else "0"
-    figures = {}
+    figures: dict[str, dict[str, object]] = {}
     for name, local, bare in (("end to end", local_end_to_end, bare_end_to_end), ("drain", local_drain, bare_drain)):
+        if args.pieces:
+            break
         fig = figures[name] = compare(local, bare, args.n, args.rounds, args.workers)
         print(f"{name:>10}: local {fig['local_per_s']:>6,}/s  bare SQLite {fig['bare_per_s']:>6,}/s  "
               f"ratio {fig['ratio']:.2f} (spread {fig['spread'][0]:.2f}-{fig['spread'][1]:.2f}), by CPU time "
               f"{fig['cpu_ratio']:.2f} ({fig['cpu_spread'][0]:.2f}-{fig['cpu_spread'][1]:.2f}); budget >= {BUDGET}",
               flush=True)
-    if not args.no_record:
+    cost = pieces()
+    for name, fig in cost.items():
+        print(f"  {name:<100} {fig['us']:6.2f} CPU µs/message", flush=True)
+    figures.update({f"  per message: {name}": fig for name, fig in cost.items()})
+    if not args.no_record and not args.pieces:
         from bench.results import record
 
         command = (f"python -m bench.local --n {args.n} --rounds {args.rounds} --workers {args.workers}"

@@ -288,7 +288,7 @@ class CheckedTable(_Checked):
 
     def _key(self, key: object) -> dict[str, str]:
         t = self.resource
-        if not isinstance(key, Mapping):
+        if key.__class__ is not dict and not isinstance(key, Mapping):
             raise InvalidRequest(f"table {t.name!r}: a key reaches the port as a dict of {list(self.fields)}, "
                                  f"got {key!r}")
         missing = [f for f in self.fields if f not in key]
@@ -299,7 +299,7 @@ class CheckedTable(_Checked):
     def _item(self, item: object) -> tuple[dict[str, Any], str]:
         """The item to store (a copy) and its JSON text, if every targeted cloud takes it."""
         t = self.resource
-        if not isinstance(item, Mapping):
+        if item.__class__ is not dict and not isinstance(item, Mapping):
             raise InvalidRequest(f"table {t.name!r}: an item must be a dict, got {type(item).__name__}")
         self._key(item)
         text = check_item(t.name, item, self.clouds)
