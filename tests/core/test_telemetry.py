@@ -224,12 +224,15 @@ def test_an_invocation_reads_its_trace_when_first_asked_and_keeps_it() -> None:
     (portside.runtime.Invocation): what is read is the event's trace continued in a span of its own,
     the same on every read, and the event's correlation id, else its id."""
     ASKED.clear()
-    invoke(reader, NoPorts(), Message("m1", b"{}", "asks", {"traceparent": PARENT, "correlationid": "corr-2"}))
-    invoke(reader, NoPorts(), Message("m2", b"{}", "asks"))
+    first = invoke(reader, NoPorts(), Message("m1", b"{}", "asks", {"traceparent": PARENT, "correlationid": "corr-2"}))
+    second = invoke(reader, NoPorts(), Message("m2", b"{}", "asks"))
     (trace, again, correlation), (fresh, _, own) = ASKED
     assert trace is again and (trace.trace_id, trace.parent_span_id) == (PARENT[3:35], PARENT[36:52])
     assert trace.span_id != PARENT[36:52] and correlation == "corr-2"
     assert fresh.parent_span_id is None and fresh.trace_id != trace.trace_id and own == "m2"
+    assert first.trace is trace and second.trace is fresh  # the outcome carries the span the handler ran in
+    unasked = invoke(worker, NoPorts(), Message("m3", b"fine", "inbox", {"traceparent": PARENT}))
+    assert unasked.trace is unasked.trace and unasked.trace.parent_span_id == PARENT[36:52]  # read when asked
 
 
 def test_logging_state_puts_back_what_setting_logging_up_changes() -> None:
