@@ -414,9 +414,9 @@ def trusted_message(id: str, body: bytes, source: str, attributes: Mapping[str, 
 def deferred_message(id: str, body: bytes, attempt: int, ordering_key: str | None, fill: tuple[Any, ...]) -> Message:
     """A ``Message`` whose ``source``, ``attributes`` and ``time`` are read on first use, by
     ``fill[0](*fill[1:])``, which returns them: most handlers read the body alone, so a queue's
-    hot path leaves the rest of its raw record unread. ``fill`` holds the raw values it needs (never
-    a record that could change meanwhile), and the caller has checked that it cannot fail and that
-    the other fields are what ``Message`` would accept."""
+    hot path leaves the rest of its raw record unread. ``fill`` holds the raw values it needs, taken
+    out of the record (its maps copied), not the record, which its owner may change; the caller has
+    checked that it cannot fail and that the other fields are what ``Message`` would accept."""
     m = _MessageBuilder()
     m.id, m.body, m.attempt, m.ordering_key, m._fill = id, body, attempt, ordering_key, fill
     m.__class__ = Message

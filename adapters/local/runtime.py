@@ -388,7 +388,7 @@ class LocalCloud(LocalTestClient):
                         batch = self._take(fn)
                         if not batch:
                             break
-                    self._progress[fn.name] = time.monotonic()
+                    self._progress[fn.name] = began = time.monotonic()
                     try:
                         self._run_batch(fn, batch)
                     except Exception:  # noqa: BLE001 - the leases expire and the events come back
@@ -396,6 +396,8 @@ class LocalCloud(LocalTestClient):
                     self.store.commit_if_older(GROUP_WINDOW)
                     if self._stopping.is_set():
                         break
+                    if self._inflight[fn.name] > 1 and time.monotonic() - began < GROUP_WINDOW:
+                        break  # joined after a stall that is over: one worker keeps up, two fight for the GIL
         finally:
             with self._count_lock:
                 self._inflight[fn.name] -= 1
