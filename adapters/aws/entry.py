@@ -343,10 +343,6 @@ def _system(rec: Any, name: str) -> str | None:
 
 
 def _group(rec: Any) -> str | None:
-    if rec.__class__ is dict:
-        attrs = rec.get("attributes")
-        if attrs.__class__ is dict and attrs.get("MessageGroupId") is None:
-            return None  # a standard queue's record: the common case
     return _system(rec, "MessageGroupId")
 
 
