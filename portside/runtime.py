@@ -107,36 +107,39 @@ def port_for(resource: Resource, access: str) -> Any:
     return inv.target.port(resource)
 
 
-_imported: dict[str, tuple[str, str, Any]] = {}  # handler spec -> (module name, attribute, the module imported)
+_loaded: dict[Function, tuple[str, str, Any, str, Any]] = {}  # function -> (handler, module name, module, attribute, handler)
 
 
 def load_handler(function: Function) -> Callable[..., Any]:
     """Import the function's handler (``sys.modules`` keeps it); a module that fails to import says
-    which and why, and a module without the callable says that. Every invocation asks, so a module
-    seen imported is remembered, as long as ``sys.modules`` still holds that one (a reload replaces it),
-    and its attribute is looked up each time (a test may patch it)."""
+    which and why, and a module without the callable says that. Every invocation asks, so a handler
+    found and checked is remembered for its function, and given again while it is still what the
+    function names: the same handler spec, the module ``sys.modules`` holds (a reload replaces it),
+    the same object under its name (a test may patch it). Its needs were checked then, against the
+    function's grants, which are fixed when the function is made."""
+    known = _loaded.get(function)
+    if known is not None:
+        spec, module_name, module, attr, target = known
+        if spec is function.handler and sys.modules.get(module_name) is module and getattr(module, attr, None) is target:
+            return target
     spec = function.handler
-    known = _imported.get(spec)
-    if known is not None and sys.modules.get(known[0]) is known[2]:
-        module_name, attr, module = known
-    else:
-        module_name, _, attr = spec.partition(":")
-        module = sys.modules.get(module_name)
-        if module is None or getattr(module.__spec__, "_initializing", False):  # not yet, or another thread's import
-            from importlib import import_module
+    module_name, _, attr = spec.partition(":")
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module.__spec__, "_initializing", False):  # not yet, or another thread's import
+        from importlib import import_module
 
-            try:
-                module = import_module(module_name)
-            except Exception as e:
-                raise DeclarationError(f"function {function.name!r}: cannot import handler module {module_name!r}: "
-                                       f"{type(e).__name__}: {e}") from e
-        _imported[spec] = (module_name, attr, module)
+        try:
+            module = import_module(module_name)
+        except Exception as e:
+            raise DeclarationError(f"function {function.name!r}: cannot import handler module {module_name!r}: "
+                                   f"{type(e).__name__}: {e}") from e
     target = getattr(module, attr, None)
     if not callable(target):
         raise DeclarationError(f"function {function.name!r}: {module_name!r} has no callable {attr!r}")
     needs = getattr(target, "__portside_needs__", None)
     if needs:
         check_needs(function, needs)
+    _loaded[function] = (spec, module_name, module, attr, target)
     return target
 
 

@@ -108,3 +108,21 @@ def test_http_errors_do_not_leak_internals() -> None:
     assert response.status == 400 and b"not valid JSON" in response.body
     good = http_response(invoke(serve_fn, NullTarget(), HttpRequest("r2", "POST", "/x", body=b'{"k": 1}')))
     assert (good.status, good.json()) == (200, {"k": 1})
+
+
+def test_the_handler_invoked_is_the_one_the_function_names_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """invoke remembers a handler it found (every event asks), but a patched module attribute, a
+    reloaded module or a function pointed elsewhere is seen at the next event."""
+    import sys
+    import types
+
+    assert invoke(process_fn, NullTarget(), msg("fine")).result == "done 1"
+    monkeypatch.setattr(sys.modules[__name__], "handle", lambda message: "patched")
+    assert invoke(process_fn, NullTarget(), msg("fine")).result == "patched"
+    reloaded = types.ModuleType(__name__)
+    reloaded.handle = lambda message: "reloaded"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, __name__, reloaded)
+    assert invoke(process_fn, NullTarget(), msg("fine")).result == "reloaded"
+    reloaded.serve = lambda message: "served"  # type: ignore[attr-defined]
+    monkeypatch.setattr(process_fn, "handler", f"{__name__}:serve")
+    assert invoke(process_fn, NullTarget(), msg("fine")).result == "served"
