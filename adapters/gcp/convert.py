@@ -426,14 +426,8 @@ def _pb_fields(fields: Any) -> dict[str, Any]:
 def _pb_value(value: Any, kind: str | None = None) -> Any:
     """One protobuf ``Value`` -> the plain value ``firestore_value`` gives for its JSON form."""
     kind = kind or value.WhichOneof("value_type")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "integer_value":
-        return value.integer_value
-    if kind == "double_value":
-        return value.double_value
-    if kind == "boolean_value":
-        return value.boolean_value
+    if kind in _PB_SCALARS:  # _pb_fields reads these itself: here for a Value in an array
+        return getattr(value, kind)
     if kind == "map_value":
         return _pb_fields(value.map_value.fields)
     if kind == "array_value":
@@ -447,8 +441,6 @@ def _pb_value(value: Any, kind: str | None = None) -> Any:
             year, month, day, hour, minute, second = _gmtime(seconds)[:6]
             return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}" + \
                 (f".{micros:06d}Z" if micros else "Z")
-    if kind == "reference_value":
-        return value.reference_value
     if kind == "bytes_value":
         return binascii.b2a_base64(value.bytes_value, newline=False).decode()  # base64.b64encode's text
     if kind == "geo_point_value":
