@@ -21,34 +21,40 @@ query; they live for the length of a handler's block, so the partition stays sma
 
 from __future__ import annotations
 
-import base64
-import logging
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from collections.abc import Mapping, Sequence
 
 from portside.app import App
 from portside.declarations import Function, Use
 from portside.errors import DeclarationError
 from portside.events import Event, Tick
 from portside.handles import Body, Table, Topic, encode_body, event_attributes
+from portside.record import Record, setfield
 from portside.runtime import current, target_time
-from portside.telemetry import outgoing_attributes, stamp_event
+from portside.telemetry import Logger, outgoing_attributes, stamp_event
 
-log = logging.getLogger("portside.outbox")
+TYPE_CHECKING = False  # typing, logging, base64 and contextlib stay out of a handler module's import
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
+
+log = Logger("portside.outbox")
 PENDING = "pending"
 _RELAYS: dict[Function, Outbox] = {}  # the relay function -> its outbox
 
 
-@dataclass(frozen=True, slots=True)
-class Proof:
+class Proof(Record):
     """The message is true once ``table`` holds an item at ``key`` whose fields include ``match``."""
 
+    __slots__ = ("table", "key", "match")
     table: Table
     key: Mapping[str, Any]
-    match: Mapping[str, Any] = field(default_factory=dict)
+    match: Mapping[str, Any]
+
+    def __init__(self, table: Table, key: Mapping[str, Any], match: Mapping[str, Any] | None = None) -> None:
+        setfield(self, "table", table)
+        setfield(self, "key", key)
+        setfield(self, "match", match if match is not None else {})
 
     def holds(self) -> bool:
         item = self.table.get(dict(self.key))
@@ -56,15 +62,32 @@ class Proof:
 
 
 class Staged:
-    """What ``Outbox.publishing`` staged; ``cancel()`` withdraws it when the block ends."""
+    """What ``Outbox.publishing`` staged, as a context manager: the block runs between staging and
+    publishing; ``cancel()`` withdraws the message when the block ends. If the block raises, a
+    message without a proof is discarded; one whose proof already holds (the record was made, then
+    something failed) stays for the relay."""
 
-    __slots__ = ("cancelled",)
+    __slots__ = ("outbox", "entry", "proof", "cancelled")
 
-    def __init__(self) -> None:
-        self.cancelled = False
+    def __init__(self, outbox: Outbox, entry: dict[str, Any], proof: Proof | None) -> None:
+        self.outbox, self.entry, self.proof, self.cancelled = outbox, entry, proof, False
 
     def cancel(self) -> None:
         self.cancelled = True
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        key = {"box": PENDING, "id": self.entry["id"]}
+        if kind is not None:
+            if self.proof is None or not self.proof.holds():
+                self.outbox.table.delete(key)
+        elif self.cancelled:
+            self.outbox.table.delete(key)
+        else:
+            self.outbox._publish(self.entry)
 
 
 class Outbox:
@@ -89,42 +112,30 @@ class Outbox:
         """What a function that publishes through this outbox must declare, besides the topic."""
         return (self.table.read_write,)
 
-    @contextmanager
     def publishing(self, topic: Topic, message: Body, attributes: Mapping[str, str] | None = None, *,
-                   proof: Proof | None = None) -> Iterator[Staged]:
-        """Stage ``message`` for ``topic``, run the block (the record), then publish it.
+                   proof: Proof | None = None) -> Staged:
+        """Stage ``message`` for ``topic``; ``with`` it, run the block (the record), then it is published.
 
-        The block may ``cancel()`` what it staged (nothing to announce after all: a duplicate).
-        If the block raises, a message without a proof is discarded; one whose proof already
-        holds (the record was made, then something failed) stays for the relay."""
+        The block may ``cancel()`` what it staged (nothing to announce after all: a duplicate)."""
         if topic.name not in self.topics:
             raise DeclarationError(f"outbox {self.table.name!r} does not publish to topic {topic.name!r}: "
                                    "add it to topics=")
         if proof is not None and proof.table.name not in self.proofs:
             raise DeclarationError(f"outbox {self.table.name!r} cannot check table {proof.table.name!r}: "
                                    "add it to proofs=")
-        entry = self._stage(topic, message, attributes, proof)
-        staged = Staged()
-        try:
-            yield staged
-        except BaseException:
-            if proof is None or not proof.holds():
-                self.table.delete({"box": PENDING, "id": entry["id"]})
-            raise
-        if staged.cancelled:
-            self.table.delete({"box": PENDING, "id": entry["id"]})
-        else:
-            self._publish(entry)
+        return Staged(self, self._stage(topic, message, attributes, proof), proof)
 
     def _stage(self, topic: Topic, message: Body, attributes: Mapping[str, str] | None,
                proof: Proof | None) -> dict[str, Any]:
         if isinstance(message, Event):
             message = stamp_event(message)
         body, attrs = encode_body(message), outgoing_attributes(event_attributes(message, attributes))
+        from base64 import b64encode
+
         inv = current()
         now = target_time()
-        entry: dict[str, Any] = {"box": PENDING, "id": f"{int(now * 1000):015d}-{uuid.uuid4().hex[:12]}",
-                                 "topic": topic.name, "body": base64.b64encode(body).decode(), "attributes": attrs,
+        entry: dict[str, Any] = {"box": PENDING, "id": f"{int(now * 1000):015d}-{os.urandom(6).hex()}",
+                                 "topic": topic.name, "body": b64encode(body).decode(), "attributes": attrs,
                                  "staged": now}
         owner = getattr(inv.target, "instance", None) if inv else None
         if owner:
@@ -135,7 +146,9 @@ class Outbox:
         return entry
 
     def _publish(self, entry: Mapping[str, Any]) -> None:
-        self.topics[entry["topic"]].publish(base64.b64decode(entry["body"]), dict(entry["attributes"]))
+        from base64 import b64decode
+
+        self.topics[entry["topic"]].publish(b64decode(entry["body"]), dict(entry["attributes"]))
         self.table.delete({"box": PENDING, "id": entry["id"]})
 
     def relay(self) -> dict[str, int]:

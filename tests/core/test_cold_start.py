@@ -42,7 +42,7 @@ def added(folder: Path, code: str) -> set[str]:
     return after - before
 
 
-@pytest.mark.parametrize("entry", ["portside", "portside.aws", "portside.idempotency"])
+@pytest.mark.parametrize("entry", ["portside", "portside.aws", "portside.idempotency", "portside.outbox"])
 def test_importing_an_entry_loads_no_heavy_module(archive: Path, entry: str) -> None:
     loaded = added(archive, f"import {entry}")
     assert entry in loaded
