@@ -119,8 +119,6 @@ class LocalBucket:
             db.execute("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?)",
                        (self.resource.name, key, len(body), etag, content_type, json.dumps(metadata or {}), now))
             fired = self._fire(db, ObjectCreatedTrigger, key, event)
-        if fired:
-            self.cloud.store.notify()
         self.cloud.observe("put", self.resource.name, event, fired)
 
     def delete(self, key: str) -> None:
@@ -136,8 +134,6 @@ class LocalBucket:
         with self.cloud.store.tx() as db:
             db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (self.resource.name, key))
             fired = self._fire(db, ObjectDeletedTrigger, key, event)
-        if fired:
-            self.cloud.store.notify()
         self.cloud.observe("delete", self.resource.name, event, fired)
 
     def _fire(self, db: Any, kind: type, key: str, event: Any) -> int:
@@ -240,7 +236,7 @@ class LocalTable:
 
     def put(self, item: dict[str, Any], text: str | None = None) -> None:
         text = text or item_json(item, self.resource.name)
-        self.cloud.store.execute("INSERT OR REPLACE INTO items VALUES (?,?,?,?)", (*self._key(item), text))
+        self.cloud.store.write("INSERT OR REPLACE INTO items VALUES (?,?,?,?)", (*self._key(item), text))
 
     def put_if_absent(self, item: dict[str, Any], text: str | None = None) -> bool:
         text = text or item_json(item, self.resource.name)
@@ -259,7 +255,7 @@ class LocalTable:
         return updated
 
     def delete(self, key: dict[str, Any]) -> None:
-        self.cloud.store.execute("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", self._key(key))
+        self.cloud.store.write("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", self._key(key))
 
     def query(self, partition: Any, limit: int | None = None) -> list[dict[str, Any]]:
         t = self.resource

@@ -58,6 +58,7 @@ log = logging.getLogger("portside.local")
 RUNTIME_FILE = "runtime.json"
 RUNS_PER_TURN = 16  # batches a worker runs back to back before yielding to the dispatcher, if the pool is full
 LOCK_FILE = "runtime.lock"
+Settled = tuple[Delivery, Outcome, Decision]  # a delivery, how its run ended, and what that means for it
 
 
 class LocalCloud(LocalTestClient):
@@ -136,7 +137,6 @@ class LocalCloud(LocalTestClient):
             raise LocalError(f"function {fn.name!r} serves HTTP: call it with `portside invoke`")
         with self.store.tx() as db:
             self.store.add(db, fn.name, "emit", codec.dump(event), time.time())
-        self.store.notify()
 
     def items(self, table: Table | str) -> list[dict[str, Any]]:
         return self.port(self.resource(table, Table)).raw.scan()
@@ -328,39 +328,48 @@ class LocalCloud(LocalTestClient):
                     self._wake.wait(wait)
 
     def _dispatch_once(self) -> float | None:
-        """Start what is due; None to look again at once, else how long to wait."""
+        """Start what is due; None to look again at once, else how long to wait. A function whose batch
+        in flight moves on is left to it without a look at the database."""
         self._wake.clear()
-        now = time.time()
-        started, wait, self._lingering = 0, self.poll, False
-        next_due = self.store.next_due()
-        if next_due is not None and next_due <= now:
-            for fn in self._consumers:
-                started, wait = self._fill(fn, now, started, wait)
-        if started:
-            return None
-        if next_due is not None and next_due > now:
-            wait = min(wait, max(0.0, next_due - now))
-        self.store.commit()  # going quiet: nothing of ours waits for a commit while we sleep
-        return wait
-
-    def _fill(self, fn: Function, now: float, started: int, wait: float) -> tuple[int, float]:
-        assert self._pool is not None
-        for _ in range(self._capacity(fn) - self._inflight.get(fn.name, 0)):
-            if self._inflight.get(fn.name):
+        wait, self._lingering, ready = self.poll, False, []
+        for fn in self._consumers:
+            inflight = self._inflight.get(fn.name, 0)
+            if inflight >= self._capacity(fn):
+                continue
+            if inflight:
                 quiet = time.monotonic() - self._progress.get(fn.name, 0.0)
                 if quiet < GROUP_WINDOW:  # the batch in flight moves on and takes the next one itself:
                     self._lingering = True  # another worker would only fight it for the GIL
-                    return started, min(wait, GROUP_WINDOW - quiet)
-            batch = self.store.take(fn.name, now, self._batch_size(fn), self._visibility(fn), _fifo(fn))
-            if not batch:
-                break
-            with self._count_lock:
-                self._inflight[fn.name] = self._inflight.get(fn.name, 0) + 1
-                self._busy += 1
-            self._progress[fn.name] = time.monotonic()
-            self._pool.submit(self._run, fn, batch)
-            started += 1
-        return started, wait
+                    wait = min(wait, GROUP_WINDOW - quiet)
+                    continue
+            ready.append(fn)
+        started, now = 0, time.time()
+        due = self.store.next_due([fn.name for fn in ready])
+        if due is not None and due <= now:
+            for fn in ready:
+                started += self._start(fn, now)
+        elif due is not None:
+            wait = min(wait, due - now)
+        if started:
+            return None
+        if not self._busy:
+            self.store.commit()  # going quiet: nothing of ours waits for a commit while we sleep
+        elif self.store.commit_if_older(GROUP_WINDOW) is not None:  # a batch in flight runs long: what
+            wait = min(wait, GROUP_WINDOW)  # the others settled meanwhile is committed within the window
+        return wait
+
+    def _start(self, fn: Function, now: float) -> int:
+        """Lease a batch of ``fn`` and hand it to the pool; how many batches that started (0 or 1)."""
+        assert self._pool is not None
+        batch = self.store.take(fn.name, now, self._batch_size(fn), self._visibility(fn), _fifo(fn))
+        if not batch:
+            return 0
+        with self._count_lock:
+            self._inflight[fn.name] = self._inflight.get(fn.name, 0) + 1
+            self._busy += 1
+        self._progress[fn.name] = time.monotonic()
+        self._pool.submit(self._run, fn, batch)
+        return 1
 
     @staticmethod
     def _batch_size(fn: Function) -> int:
@@ -374,30 +383,39 @@ class LocalCloud(LocalTestClient):
     def _run(self, fn: Function, batch: list[Delivery]) -> None:
         """Run ``batch``, then, while more of ``fn`` is due, lease and run the next one here without a
         round trip through the dispatcher (after ``RUNS_PER_TURN`` batches only while some worker is
-        free, so a busy pool is shared out again)."""
+        free, so a busy pool is shared out again).
+
+        A batch's handlers run without the writer (their table writes wait in this thread:
+        ``Store.write``); then one hold of it writes them, settles the batch and leases the next,
+        as a hand-written consumer takes its lock once per batch."""
         try:
             with self.store.deferring():
                 size = self._batch_size(fn)
-                for turn in itertools.count():
-                    if turn >= RUNS_PER_TURN and self._busy >= self.workers:
-                        break  # every worker is taken: let the dispatcher share them out again
-                    if turn:
-                        if len(batch) < size:  # the queue ran short: let the senders fill the next batch a
-                            self._progress[fn.name] = time.monotonic()  # moment, rather than wake per message
-                            self._stopping.wait(GROUP_WINDOW)
-                        batch = self._take(fn)
-                        if not batch:
-                            break
+                for turn in itertools.count(1):
                     self._progress[fn.name] = began = time.monotonic()
-                    try:
-                        self._run_batch(fn, batch)
-                    except Exception:  # noqa: BLE001 - the leases expire and the events come back
-                        log.exception("settling a batch of %s failed; its events will be redelivered", fn.name)
-                    self.store.commit_if_older(GROUP_WINDOW)
-                    if self._stopping.is_set():
+                    settled, held = self._handle(fn, batch)
+                    more = not (self._stopping.is_set()
+                                or (turn >= RUNS_PER_TURN and self._busy >= self.workers)  # let the dispatcher
+                                # share the pool out again; a worker that joined after a stall that is over
+                                # leaves: one keeps up, two fight for the GIL
+                                or (self._inflight[fn.name] > 1 and time.monotonic() - began < GROUP_WINDOW))
+                    short = len(batch) < size  # the queue ran short: let the senders fill the next batch a
+                    with self.store.writing():  # moment, rather than wake per message
+                        try:
+                            self._write_settled(fn, settled, held)
+                        except Exception:  # noqa: BLE001 - the leases expire and the events come back
+                            log.exception("settling a batch of %s failed; its events will be redelivered", fn.name)
+                        self.store.commit_if_older(GROUP_WINDOW)
+                        batch = self._take(fn) if more and not short else []
+                    self._report_settled(fn, settled)
+                    if not more:
                         break
-                    if self._inflight[fn.name] > 1 and time.monotonic() - began < GROUP_WINDOW:
-                        break  # joined after a stall that is over: one worker keeps up, two fight for the GIL
+                    if short:
+                        self._progress[fn.name] = time.monotonic()
+                        self._stopping.wait(GROUP_WINDOW)
+                        batch = self._take(fn)
+                    if not batch:
+                        break
         finally:
             with self._count_lock:
                 self._inflight[fn.name] -= 1
@@ -418,10 +436,10 @@ class LocalCloud(LocalTestClient):
     def _take(self, fn: Function) -> list[Delivery]:
         return self.store.take(fn.name, time.time(), self._batch_size(fn), self._visibility(fn), _fifo(fn))
 
-    def _run_batch(self, fn: Function, batch: list[Delivery]) -> None:
-        """Each delivery in order (``settle_batch``: a FIFO group stops at its first failure), then
-        settle them all in one write."""
-        settled: list[tuple[Delivery, Outcome, Decision]] = []
+    def _handle(self, fn: Function, batch: list[Delivery]) -> tuple[list[Settled], list[Delivery]]:
+        """Each delivery in order (``settle_batch``: a FIFO group stops at its first failure); what
+        each came to, and the deliveries held back unrun behind a failure of their group."""
+        settled: list[Settled] = []
 
         def run(d: Delivery) -> bool:
             done = self._invoke(fn, d)
@@ -429,9 +447,9 @@ class LocalCloud(LocalTestClient):
             return done[2].action is not Action.RETRY
 
         _, held = settle_batch(batch, run, group=(lambda d: d.group) if _fifo(fn) else None)
-        self._settle(fn, settled, held)
+        return settled, held
 
-    def _invoke(self, fn: Function, d: Delivery) -> tuple[Delivery, Outcome, Decision]:
+    def _invoke(self, fn: Function, d: Delivery) -> Settled:
         try:
             event = codec.load(d.event)
         except Exception as e:  # noqa: BLE001 - an unreadable row is dead-lettered, not lost
@@ -439,13 +457,17 @@ class LocalCloud(LocalTestClient):
             return d, outcome, decide(fn, outcome)
         if isinstance(event, Message) and event.attempt != d.receives:
             event = replace(event, attempt=d.receives)
-        injected = self._injected(fn.name)
+        injected = self._injected(fn.name) if self._failures.get(fn.name) else None
         outcome = Outcome(event, d.receives, None, injected) if injected else invoke(fn, self, event, d.receives)
         self._invoked(fn.name, outcome)
         return d, outcome, decide(fn, outcome)
 
-    def _settle(self, fn: Function, settled: list[tuple[Delivery, Outcome, Decision]],
-                held: Sequence[Delivery] = ()) -> None:
+    def _settle(self, fn: Function, settled: list[Settled], held: Sequence[Delivery] = ()) -> None:
+        self._write_settled(fn, settled, held)
+        self._report_settled(fn, settled)
+
+    def _write_settled(self, fn: Function, settled: list[Settled], held: Sequence[Delivery] = ()) -> None:
+        """Acknowledge, retry or dead-letter each delivery of a batch, in one write."""
         now = time.time()
         # ``receives=?`` is SQS's receipt handle: a lease that expired and was taken again
         # (the handler outlived its visibility timeout) is no longer ours to settle.
@@ -453,23 +475,25 @@ class LocalCloud(LocalTestClient):
         rest = [s for s in settled if s[2].action not in (Action.ACK, Action.DROP)]
         if not rest and not held:  # the common case: one statement, no savepoint
             self.store.ack(done)
-        else:
-            with self.store.tx() as db:
-                self.store.ack(done, db)
-                for d, outcome, decision in rest:
-                    if decision.action is Action.RETRY:
-                        db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=? AND receives=?",
-                                   (now + decision.delay, d.seq, d.receives))
-                        continue
-                    gone = db.execute("DELETE FROM deliveries WHERE seq=? AND receives=?", (d.seq, d.receives)).rowcount
-                    if gone and decision.action is Action.DEAD_LETTER:
-                        dl = DeadLetter.of(fn, outcome)
-                        db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
-                                   "VALUES (?,?,?,?,?,?,?)",
-                                   (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
-                for d in held:  # held back unrun behind a failure of its FIFO group: not an attempt
-                    db.execute("UPDATE deliveries SET visible_at=?, leased=0, receives=receives-1 WHERE seq=? "
-                               "AND receives=?", (now, d.seq, d.receives))
+            return
+        with self.store.tx() as db:
+            self.store.ack(done, db)
+            for d, outcome, decision in rest:
+                if decision.action is Action.RETRY:
+                    db.execute("UPDATE deliveries SET visible_at=?, leased=0 WHERE seq=? AND receives=?",
+                               (now + decision.delay, d.seq, d.receives))
+                    continue
+                gone = db.execute("DELETE FROM deliveries WHERE seq=? AND receives=?", (d.seq, d.receives)).rowcount
+                if gone and decision.action is Action.DEAD_LETTER:
+                    dl = DeadLetter.of(fn, outcome)
+                    db.execute("INSERT INTO dead_letters(function, source, event, error_type, error, attempts, time) "
+                               "VALUES (?,?,?,?,?,?,?)",
+                               (fn.name, d.source, d.event, dl.error_type, dl.error, dl.attempts, now))
+            for d in held:  # held back unrun behind a failure of its FIFO group: not an attempt
+                db.execute("UPDATE deliveries SET visible_at=?, leased=0, receives=receives-1 WHERE seq=? "
+                           "AND receives=?", (now, d.seq, d.receives))
+
+    def _report_settled(self, fn: Function, settled: list[Settled]) -> None:
         if self.on_report is not None:
             for d, outcome, decision in settled:
                 self._report(Report(d.source, fn.name, outcome, decision))
@@ -490,7 +514,6 @@ class LocalCloud(LocalTestClient):
             for fn in fns:
                 self.store.add(db, fn.name, f"schedule {schedule.name}", text, time.time())
             db.execute("INSERT OR REPLACE INTO schedules VALUES (?,?)", (schedule.name, at))
-        self.store.notify()
         return len(fns)
 
     def _next_fire(self, schedule: Schedule, last: float) -> float:

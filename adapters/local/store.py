@@ -11,7 +11,11 @@ leases, their handlers' writes and their acknowledgements join one open transact
 committed every few milliseconds (``GROUP_WINDOW``), when the runtime goes idle, or as soon
 as anyone else writes. A crash loses at most that window, and never an acknowledgement
 without the writes before it (one commit holds both), so what it loses is redelivered:
-at-least-once, as on every cloud, at a fraction of the commits.
+at-least-once, as on every cloud, at a fraction of the commits. A handler's blind writes
+(``write``: a table put or delete, whose result nobody waits for) wait in its thread until
+that thread's next statement, which runs them first, in order: a worker takes the writer
+once per batch for its handlers' writes, its acknowledgements and its next lease, instead
+of once per statement (the lock and the thread switches it costs are what bound throughput).
 
 ``synchronous=NORMAL`` in WAL mode survives a killed process; only an OS crash or power loss
 may lose the last commits. ``PORTSIDE_SYNC=FULL`` fsyncs every commit and survives those too,
@@ -28,8 +32,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from portside.local.errors import LocalError
 
@@ -49,7 +55,6 @@ CREATE TABLE IF NOT EXISTS deliveries(
   created REAL NOT NULL,
   grp TEXT);                       -- the FIFO message group (ordering key); NULL elsewhere
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(function, visible_at);
-CREATE INDEX IF NOT EXISTS deliveries_visible ON deliveries(visible_at);
 CREATE TABLE IF NOT EXISTS dead_letters(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   function TEXT NOT NULL, source TEXT NOT NULL, event TEXT NOT NULL,
@@ -63,7 +68,15 @@ CREATE TABLE IF NOT EXISTS objects(
   PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last REAL NOT NULL);
 """
-INDEXES = "CREATE INDEX IF NOT EXISTS deliveries_grp ON deliveries(function, grp, seq);"
+_first = itemgetter(0)
+# FIFO queues' rows only: the rest never pay for it (``take``'s ``e.grp=d.grp`` implies grp IS NOT NULL)
+INDEXES = "CREATE INDEX IF NOT EXISTS deliveries_grp ON deliveries(function, grp, seq) WHERE grp IS NOT NULL;"
+# What older data dirs have and this version does not: an index on visible_at alone (``next_due`` asks
+# deliveries_due per function) and deliveries_grp over every row; each write paid for them.
+UPGRADE = """
+DROP INDEX IF EXISTS deliveries_visible;
+DROP INDEX IF EXISTS deliveries_grp;
+"""
 
 
 def private(path: Path) -> None:
@@ -77,8 +90,7 @@ def private(path: Path) -> None:
         path.chmod(want)
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):  # a tuple: made for every leased row, at a fraction of a dataclass's cost
     seq: int
     function: str
     source: str
@@ -121,12 +133,13 @@ class Store:
         if self.synchronous not in ("NORMAL", "FULL"):
             raise LocalError(f"PORTSIDE_SYNC={self.synchronous!r}: use NORMAL (survives a killed process, "
                              "the default) or FULL (also survives power loss: an fsync per commit)")
-        self._local = threading.local()
+        self._local = threading.local()  # .db: the reader; .pending: the blind writes of a deferring thread
         self._all: list[sqlite3.Connection] = []
         self._write = threading.RLock()  # the writer connection, and the list above
         self._writer: sqlite3.Connection | None = None
         self._open_since: float | None = None  # monotonic time the shared transaction began
         self.on_commit: Any = None  # called after a commit that added deliveries (wakes the dispatcher)
+        self._added = False  # the open transaction adds deliveries: on_commit when it commits
         self.copies = 1  # deliveries made per event: more to inject duplicates (the test client's inject)
         self.shuffle = False  # lease due deliveries in random order (inject(reorder=True)); FIFO keeps order
         self._open()
@@ -152,6 +165,9 @@ class Store:
             db.executescript(SCHEMA)
             if "grp" not in [r[1] for r in db.execute("PRAGMA table_info(deliveries)")]:
                 db.execute("ALTER TABLE deliveries ADD COLUMN grp TEXT")  # a data dir from before FIFO groups
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name='deliveries_visible' OR (name='deliveries_grp' "
+                          "AND sql NOT LIKE '%WHERE%')").fetchall():
+                db.executescript(UPGRADE)
             db.executescript(INDEXES)
         except sqlite3.DatabaseError as e:
             self.close()
@@ -215,29 +231,59 @@ class Store:
         returns its row count. The cheap path for a single insert, replace or delete."""
         return self._statement(sql, args, False)  # type: ignore[return-value]
 
+    def write(self, sql: str, args: Sequence[Any] = ()) -> None:
+        """A write whose result nobody waits for (a table put or delete). From a thread that defers it
+        waits in the thread's pending writes, run in order before that thread's next statement (its
+        own reads see them; its acknowledgements are never written without them) and when it stops
+        deferring; from any other thread it is committed before this returns."""
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            self._statement(sql, args, False)
+        else:
+            pending.append((sql, args))
+
+    def _flush(self, db: sqlite3.Connection, pending: list[tuple[str, Sequence[Any]]]) -> None:
+        """Run this thread's pending writes (the caller holds ``_write``), a run of the same statement at once."""
+        todo = pending.copy()
+        pending.clear()
+        for sql, run in groupby(todo, key=_first):
+            db.executemany(sql, [args for _, args in run])
+
     def _statement(self, sql: str, args: Sequence[Any], rows: bool) -> int | list[tuple[Any, ...]]:
-        durable = not getattr(self._local, "deferring", False)
+        pending = getattr(self._local, "pending", None)
         with self._write:
             db = self._begin()
             try:
+                if pending:
+                    self._flush(db, pending)
                 cursor = db.execute(sql, args)
                 out = cursor.fetchall() if rows else cursor.rowcount
             except BaseException:
                 if not db.in_transaction:
                     self._lost()
-                if durable:
+                if pending is None:
                     self._commit()
                 raise
-            if durable:
+            if pending is None:
                 self._commit()
         return out
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer across several of this thread's writes (a worker's acknowledgements and its
+        next lease): one acquisition, and no other writer between them."""
+        with self._write:
+            yield
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: committed before the caller goes on, unless this thread defers
         (``deferring``), in which case it joins the shared transaction."""
+        pending = getattr(self._local, "pending", None)
         with self._write:
             db = self._begin()
+            if pending:
+                self._flush(db, pending)
             db.execute("SAVEPOINT op")
             try:
                 yield db
@@ -247,11 +293,11 @@ class Store:
                     db.execute("RELEASE op")
                 else:
                     self._lost()
-                if not getattr(self._local, "deferring", False):
+                if pending is None:
                     self._commit()
                 raise
             db.execute("RELEASE op")
-            if not getattr(self._local, "deferring", False):
+            if pending is None:
                 self._commit()
 
     def _commit(self) -> None:
@@ -266,6 +312,9 @@ class Store:
                 else:
                     self._lost()
                     db.execute("ROLLBACK")
+            if self._added:
+                self._added = False
+                self.notify()
 
     def _lost(self) -> None:
         self._open_since = None
@@ -275,30 +324,53 @@ class Store:
     @contextmanager
     def deferring(self) -> Iterator[None]:
         """This thread's writes (and reads, which must see them) go through the shared transaction,
-        committed by ``commit`` / ``commit_if_older``, or by the next caller who does not defer."""
-        self._local.deferring = True
+        committed by ``commit`` / ``commit_if_older``, or by the next caller who does not defer; its
+        blind writes (``write``) wait for its next statement, or run when it stops deferring."""
+        self._local.pending = []
         try:
             yield
         finally:
-            self._local.deferring = False
+            try:
+                self.flush()
+            finally:
+                self._local.pending = None
+
+    def flush(self) -> None:
+        """Run this thread's pending writes now (in the shared transaction)."""
+        pending = getattr(self._local, "pending", None)
+        if pending:
+            with self._write:
+                self._flush(self._begin(), pending)
 
     def commit(self) -> None:
-        if self._open_since is not None:
+        """Commit the shared transaction, with this thread's pending writes."""
+        pending = getattr(self._local, "pending", None)
+        if pending or self._open_since is not None:
             with self._write:
+                if pending:
+                    self._flush(self._begin(), pending)
                 self._commit()
 
-    def commit_if_older(self, seconds: float) -> None:
+    def commit_if_older(self, seconds: float) -> float | None:
+        """``commit`` if the shared transaction began ``seconds`` ago or more; how long ago the one
+        still open began, if one is."""
         since = self._open_since
         if since is not None and time.monotonic() - since >= seconds:
-            with self._write:
-                self._commit()
+            self.commit()
+        since = self._open_since
+        return None if since is None else time.monotonic() - since
 
     def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if getattr(self._local, "deferring", False):
+        pending = getattr(self._local, "pending", None)
+        if pending is not None:
             with self._write:
-                db = self._writer
-                if db is None:
-                    db = self._writer = self._connect()
+                if pending:
+                    db = self._begin()
+                    self._flush(db, pending)
+                else:
+                    db = self._writer
+                    if db is None:
+                        db = self._writer = self._connect()
                 return db.execute(sql, args).fetchall()
         return self.conn().execute(sql, args).fetchall()
 
@@ -330,6 +402,7 @@ class Store:
             group: str | None = None) -> None:
         """Queue one delivery (``copies`` of it); ``group``: its FIFO message group."""
         now = time.time()
+        self._added = True
         for _ in range(self.copies):
             db.execute("INSERT INTO deliveries(function, source, event, visible_at, created, grp) VALUES (?,?,?,?,?,?)",
                        (function, source, event, visible_at, now, group))
@@ -337,16 +410,16 @@ class Store:
     def deliver(self, functions: Sequence[str], source: str, event: str, visible_at: float,
                 group: str | None = None) -> None:
         """Queue ``event`` for each of ``functions`` (``copies`` of each; ``group``: its FIFO message
-        group) in one write, and wake the dispatcher."""
+        group) in one write; its commit wakes the dispatcher."""
         sql = "INSERT INTO deliveries(function, source, event, visible_at, created, grp) VALUES (?,?,?,?,?,?)"
         now = time.time()
         rows = [(fn, source, event, visible_at, now, group) for fn in functions for _ in range(self.copies)]
+        self._added = True
         if len(rows) == 1:
             self.execute(sql, rows[0])
         else:
             with self.tx() as db:
                 db.executemany(sql, rows)
-        self.notify()
 
     def notify(self) -> None:
         if self.on_commit is not None:
@@ -368,7 +441,7 @@ class Store:
         rows = self._statement(f"UPDATE deliveries SET visible_at=?, leased=1, receives=receives+1 WHERE seq IN ({due}) "
                                "RETURNING seq, function, source, event, receives, grp", (now + visibility, *args), True)
         rows.sort()  # type: ignore[union-attr]
-        return [Delivery(*r) for r in rows]  # type: ignore[union-attr]
+        return list(map(Delivery._make, rows))  # type: ignore[arg-type]
 
     def ack(self, leases: Sequence[tuple[int, int]], db: sqlite3.Connection | None = None) -> None:
         """Delete settled deliveries, each only if still under the lease (seq, receives) that ran it:
@@ -386,9 +459,14 @@ class Store:
         else:
             db.execute(sql, args)
 
-    def next_due(self) -> float | None:
-        row = self.read("SELECT MIN(visible_at) FROM deliveries WHERE function != ''")
-        return row[0][0] if row else None
+    def next_due(self, functions: Sequence[str]) -> float | None:
+        """When the earliest delivery of any of ``functions`` is (or was) due, None if they have none: one
+        statement of an index lookup per function, on this thread's reader (committed deliveries: a
+        commit that adds some calls ``on_commit``)."""
+        if not functions:
+            return None
+        sql = " UNION ALL ".join(["SELECT MIN(visible_at) AS due FROM deliveries WHERE function=?"] * len(functions))
+        return self.conn().execute(f"SELECT MIN(due) FROM ({sql})", functions).fetchall()[0][0]
 
     def release_leases(self) -> int:
         """Make every leased delivery visible now: called by a runtime that holds the data dir's lock,
@@ -432,6 +510,4 @@ class Store:
             for seq, fn, source, event in rows:
                 self.add(db, fn, source, event, now)
                 db.execute("DELETE FROM dead_letters WHERE seq=?", (seq,))
-        if rows:
-            self.notify()
         return len(rows)

@@ -70,11 +70,11 @@ def test_a_failure_while_dispatching_does_not_stop_delivery(tmp_path: Path, monk
     with LocalCloud(app, tmp_path, workers=2).start(http=False) as cloud:
         real, failures = cloud.store.next_due, []
 
-        def flaky() -> float | None:
+        def flaky(*args: object) -> float | None:
             if not failures:
                 failures.append(1)
                 raise sqlite3.OperationalError("disk I/O error")
-            return real()
+            return real(*args)
 
         monkeypatch.setattr(cloud.store, "next_due", flaky)
         cloud._wake.set()
