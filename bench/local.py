@@ -99,11 +99,11 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def bare_setup(data: Path) -> tuple[sqlite3.Connection, sqlite3.Connection, threading.Lock]:
-    from portside.local.store import SCHEMA
+    from portside.local.store import INDEXES, SCHEMA
 
     data.mkdir(parents=True, exist_ok=True)
     producer = connect(data / "bare.db")
-    producer.executescript(SCHEMA)
+    producer.executescript(SCHEMA + INDEXES)  # the runtime's tables and indexes
     return producer, connect(data / "bare.db"), threading.Lock()  # one writer at a time, as in the runtime
 
 

@@ -14,7 +14,9 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
+from random import getrandbits
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
@@ -51,8 +53,10 @@ class LocalCloud(Protocol):
 
 
 def new_id() -> str:
-    """32 random hex digits, as ``uuid4().hex`` reads, at a quarter of its cost (on every send)."""
-    return os.urandom(16).hex()
+    """32 random hex digits, as ``uuid4().hex`` reads, from ``random`` (reseeded in a forked child):
+    ids must not collide, not be secret, and os.urandom's system call lets another thread take the
+    GIL on every send."""
+    return "%032x" % getrandbits(128)
 
 
 MAX_NAME_BYTES = 200  # a file name is at most 255 bytes; room for the temporary name's suffix
@@ -170,11 +174,13 @@ class _Consumers:
         self.cloud, self.resource = cloud, resource
         self._app: App | None = None
         self._functions: list[Any] = []
+        self._names: list[str] = [""]  # their names; a queue no function consumes keeps its messages for ''
 
     def consumers(self) -> list[Any]:
         app = self.cloud.app
         if app is not self._app:
             self._functions, self._app = list(app.consumers(self.resource)), app
+            self._names = [f.name for f in self._functions] or [""]
         return self._functions
 
 
@@ -187,10 +193,10 @@ class LocalQueue(_Consumers):
              ordering_key: str | None = None) -> str:
         message = Message(new_id(), body, self.resource.name, attributes, 1, ordering_key, self.cloud.now())
         text = codec.dump(message)
-        consumers = [f.name for f in self.consumers()] or [""]
+        consumers = len(self.consumers())
         group = ordering_key if self.resource.fifo else None  # FIFO: delivered in order within the group
-        self.cloud.store.deliver(consumers, self.source, text, time.time() + delay, group)
-        self.cloud.observe("send", self.resource.name, message, sum(bool(c) for c in consumers))
+        self.cloud.store.deliver(self._names, self.source, text, time.time() + delay, group)
+        self.cloud.observe("send", self.resource.name, message, consumers)
         return message.id
 
 
@@ -211,6 +217,7 @@ class LocalTopic(_Consumers):
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps makes one a call
+_quote = encode_basestring_ascii  # what _compact returns for a str
 
 
 class LocalTable:
@@ -224,7 +231,8 @@ class LocalTable:
     def _key(self, key: dict[str, Any]) -> tuple[str, str, str]:
         t = self.resource
         try:
-            pk = _compact(key[t.key])
+            pk = key[t.key]
+            pk = _quote(pk) if pk.__class__ is str else _compact(pk)  # a str: the text _compact makes of it
             sk = _compact(key[t.sort_key]) if t.sort_key else ""
         except KeyError as e:
             raise ValueError(f"table {t.name!r} needs key field {e.args[0]!r}") from None

@@ -95,7 +95,7 @@ class LocalCloud(LocalTestClient):
         self._count_lock = threading.Lock()
         self._lock_fd: int | None = None
         self._server: Any = None
-        self.store.on_commit = self._wake.set
+        self.store.on_commit = self._wake_up
         self.secret = _secret(self.store.dir / "secret")
         self._consumers = [f for f in self.app.functions.values() if not isinstance(f.trigger, HttpTrigger)]
         self.router = Router(self.app.functions.values())
@@ -301,6 +301,11 @@ class LocalCloud(LocalTestClient):
         os.replace(tmp, self.store.dir / RUNTIME_FILE)
 
     # -- the dispatcher: lease due deliveries, run them on the pool --
+    def _wake_up(self) -> None:
+        """New deliveries are committed: wake the dispatcher (once: a send in a stream must not pay for it)."""
+        if not self._wake.is_set():
+            self._wake.set()
+
     def _capacity(self, fn: Function) -> int:
         return fn.concurrency or max(1, self.workers // 2)
 
@@ -439,6 +444,8 @@ class LocalCloud(LocalTestClient):
     def _handle(self, fn: Function, batch: list[Delivery]) -> tuple[list[Settled], list[Delivery]]:
         """Each delivery in order (``settle_batch``: a FIFO group stops at its first failure); what
         each came to, and the deliveries held back unrun behind a failure of their group."""
+        if not _fifo(fn):  # settle_batch without a group runs every delivery: the same, in line
+            return [self._invoke(fn, d) for d in batch], []
         settled: list[Settled] = []
 
         def run(d: Delivery) -> bool:
@@ -446,7 +453,7 @@ class LocalCloud(LocalTestClient):
             settled.append(done)
             return done[2].action is not Action.RETRY
 
-        _, held = settle_batch(batch, run, group=(lambda d: d.group) if _fifo(fn) else None)
+        _, held = settle_batch(batch, run, group=lambda d: d.group)
         return settled, held
 
     def _invoke(self, fn: Function, d: Delivery) -> Settled:

@@ -69,6 +69,16 @@ CREATE TABLE IF NOT EXISTS objects(
 CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last REAL NOT NULL);
 """
 _first = itemgetter(0)
+ACK = "DELETE FROM deliveries WHERE seq=? AND receives=?"
+COUNT, ROWS, MANY = 0, 1, 2  # what Store._statement returns: a row count, the rows, nothing (executemany)
+
+
+def _run(db: sqlite3.Connection, sql: str, args: Any, how: int) -> Any:
+    if how == MANY:
+        db.executemany(sql, args)
+        return None
+    cursor = db.execute(sql, args)
+    return cursor.fetchall() if how == ROWS else cursor.rowcount
 # FIFO queues' rows only: the rest never pay for it (``take``'s ``e.grp=d.grp`` implies grp IS NOT NULL)
 INDEXES = "CREATE INDEX IF NOT EXISTS deliveries_grp ON deliveries(function, grp, seq) WHERE grp IS NOT NULL;"
 # What older data dirs have and this version does not: an index on visible_at alone (``next_due`` asks
@@ -229,7 +239,7 @@ class Store:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One statement as one write (SQLite makes a statement atomic), committed as ``tx`` is;
         returns its row count. The cheap path for a single insert, replace or delete."""
-        return self._statement(sql, args, False)  # type: ignore[return-value]
+        return self._statement(sql, args, COUNT)  # type: ignore[return-value]
 
     def write(self, sql: str, args: Sequence[Any] = ()) -> None:
         """A write whose result nobody waits for (a table put or delete). From a thread that defers it
@@ -238,7 +248,7 @@ class Store:
         deferring; from any other thread it is committed before this returns."""
         pending = getattr(self._local, "pending", None)
         if pending is None:
-            self._statement(sql, args, False)
+            self._statement(sql, args, COUNT)
         else:
             pending.append((sql, args))
 
@@ -249,15 +259,21 @@ class Store:
         for sql, run in groupby(todo, key=_first):
             db.executemany(sql, [args for _, args in run])
 
-    def _statement(self, sql: str, args: Sequence[Any], rows: bool) -> int | list[tuple[Any, ...]]:
+    def _statement(self, sql: str, args: Any, how: int, adds: bool = False) -> Any:
+        """``sql`` as ``how`` says (COUNT: its row count; ROWS: the rows it returns; MANY: once per
+        item of ``args``), committed before it returns unless this thread defers; ``adds``: it
+        queues deliveries (their commit wakes the dispatcher)."""
         pending = getattr(self._local, "pending", None)
         with self._write:
+            if adds:
+                self._added = True
+            if pending is None and self._open_since is None and how != MANY:
+                return self._alone(sql, args, how)
             db = self._begin()
             try:
                 if pending:
                     self._flush(db, pending)
-                cursor = db.execute(sql, args)
-                out = cursor.fetchall() if rows else cursor.rowcount
+                out = _run(db, sql, args, how)
             except BaseException:
                 if not db.in_transaction:
                     self._lost()
@@ -266,6 +282,19 @@ class Store:
                 raise
             if pending is None:
                 self._commit()
+        return out
+
+    def _alone(self, sql: str, args: Sequence[Any], how: int) -> Any:
+        """A durable statement while no transaction is open (the caller holds ``_write``): in autocommit,
+        SQLite takes the write lock as the statement starts (as BEGIN IMMEDIATE would) and commits as
+        it ends, in one call instead of three."""
+        db = self._writer
+        if db is None:
+            db = self._writer = self._connect()
+        out = _run(db, sql, args, how)
+        if self._added:
+            self._added = False
+            self.notify()
         return out
 
     @contextmanager
@@ -414,11 +443,11 @@ class Store:
         sql = "INSERT INTO deliveries(function, source, event, visible_at, created, grp) VALUES (?,?,?,?,?,?)"
         now = time.time()
         rows = [(fn, source, event, visible_at, now, group) for fn in functions for _ in range(self.copies)]
-        self._added = True
         if len(rows) == 1:
-            self.execute(sql, rows[0])
+            self._statement(sql, rows[0], COUNT, adds=True)
         else:
             with self.tx() as db:
+                self._added = True
                 db.executemany(sql, rows)
 
     def notify(self) -> None:
@@ -439,25 +468,21 @@ class Store:
                    f"ORDER BY {'random()' if self.shuffle else 'visible_at, seq'} LIMIT ?")
             args = (function, now, limit)
         rows = self._statement(f"UPDATE deliveries SET visible_at=?, leased=1, receives=receives+1 WHERE seq IN ({due}) "
-                               "RETURNING seq, function, source, event, receives, grp", (now + visibility, *args), True)
+                               "RETURNING seq, function, source, event, receives, grp", (now + visibility, *args), ROWS)
         rows.sort()  # type: ignore[union-attr]
         return list(map(Delivery._make, rows))  # type: ignore[arg-type]
 
     def ack(self, leases: Sequence[tuple[int, int]], db: sqlite3.Connection | None = None) -> None:
         """Delete settled deliveries, each only if still under the lease (seq, receives) that ran it:
         ``receives`` is SQS's receipt handle, and a lease that expired and was taken again (the
-        handler outlived its visibility timeout) is no longer ours to settle. One statement, in
-        ``db``'s write if given, else a write of its own."""
+        handler outlived its visibility timeout) is no longer ours to settle. In ``db``'s write if
+        given, else a write of its own."""
         if not leases:
             return
-        marks = ",".join("?" * len(leases))
-        sql = (f"DELETE FROM deliveries WHERE seq IN ({marks}) "  # the primary key finds them; the pairs check them
-               f"AND (seq, receives) IN (VALUES {','.join(['(?,?)'] * len(leases))})")
-        args = [seq for seq, _ in leases] + [v for lease in leases for v in lease]
         if db is None:
-            self.execute(sql, args)
+            self._statement(ACK, leases, MANY)  # each delete stands alone: a failure part way redelivers the rest
         else:
-            db.execute(sql, args)
+            db.executemany(ACK, leases)
 
     def next_due(self, functions: Sequence[str]) -> float | None:
         """When the earliest delivery of any of ``functions`` is (or was) due, None if they have none: one
