@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -69,16 +70,26 @@ CREATE TABLE IF NOT EXISTS objects(
 CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last REAL NOT NULL);
 """
 _first = itemgetter(0)
-ACK = "DELETE FROM deliveries WHERE seq=? AND receives=?"
-COUNT, ROWS, MANY = 0, 1, 2  # what Store._statement returns: a row count, the rows, nothing (executemany)
+ROWS_PER_INSERT = 100  # rows of a flush's INSERT: far under SQLite's 32,766 variables
 
 
-def _run(db: sqlite3.Connection, sql: str, args: Any, how: int) -> Any:
-    if how == MANY:
-        db.executemany(sql, args)
-        return None
+@lru_cache(maxsize=64)
+def _rows(sql: str, n: int) -> str:
+    """``INSERT ... VALUES (?,...)`` for ``n`` rows."""
+    row = sql[sql.rindex("VALUES") + 6:].strip()
+    return sql + f",{row}" * (n - 1)
+
+
+@lru_cache(maxsize=64)
+def _ack(n: int) -> str:
+    """A DELETE of ``n`` deliveries, each by its lease (seq, receives): one statement (one step of SQLite,
+    one release of the GIL), each term found by the primary key."""
+    return "DELETE FROM deliveries WHERE " + " OR ".join(["(seq=? AND receives=?)"] * n)
+
+
+def _run(db: sqlite3.Connection, sql: str, args: Sequence[Any], rows: bool) -> Any:
     cursor = db.execute(sql, args)
-    return cursor.fetchall() if how == ROWS else cursor.rowcount
+    return cursor.fetchall() if rows else cursor.rowcount
 # FIFO queues' rows only: the rest never pay for it (``take``'s ``e.grp=d.grp`` implies grp IS NOT NULL)
 INDEXES = "CREATE INDEX IF NOT EXISTS deliveries_grp ON deliveries(function, grp, seq) WHERE grp IS NOT NULL;"
 # What older data dirs have and this version does not: an index on visible_at alone (``next_due`` asks
@@ -239,7 +250,7 @@ class Store:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One statement as one write (SQLite makes a statement atomic), committed as ``tx`` is;
         returns its row count. The cheap path for a single insert, replace or delete."""
-        return self._statement(sql, args, COUNT)  # type: ignore[return-value]
+        return self._statement(sql, args, False)  # type: ignore[return-value]
 
     def write(self, sql: str, args: Sequence[Any] = ()) -> None:
         """A write whose result nobody waits for (a table put or delete). From a thread that defers it
@@ -248,32 +259,41 @@ class Store:
         deferring; from any other thread it is committed before this returns."""
         pending = getattr(self._local, "pending", None)
         if pending is None:
-            self._statement(sql, args, COUNT)
+            self._statement(sql, args, False)
         else:
             pending.append((sql, args))
 
     def _flush(self, db: sqlite3.Connection, pending: list[tuple[str, Sequence[Any]]]) -> None:
-        """Run this thread's pending writes (the caller holds ``_write``), a run of the same statement at once."""
+        """Run this thread's pending writes in order (the caller holds ``_write``): a run of the same
+        ``INSERT ... VALUES (...)`` as one statement of many rows (SQLite writes them in order, as
+        the run would be), anything else once per row."""
         todo = pending.copy()
         pending.clear()
-        for sql, run in groupby(todo, key=_first):
-            db.executemany(sql, [args for _, args in run])
+        for sql, group in groupby(todo, key=_first):
+            run = [args for _, args in group]
+            if len(run) == 1:
+                db.execute(sql, run[0])
+            elif sql.endswith(")") and sql.startswith("INSERT"):
+                for i in range(0, len(run), ROWS_PER_INSERT):
+                    part = run[i:i + ROWS_PER_INSERT]
+                    db.execute(_rows(sql, len(part)), [v for args in part for v in args])
+            else:
+                db.executemany(sql, run)
 
-    def _statement(self, sql: str, args: Any, how: int, adds: bool = False) -> Any:
-        """``sql`` as ``how`` says (COUNT: its row count; ROWS: the rows it returns; MANY: once per
-        item of ``args``), committed before it returns unless this thread defers; ``adds``: it
-        queues deliveries (their commit wakes the dispatcher)."""
+    def _statement(self, sql: str, args: Sequence[Any], rows: bool, adds: bool = False) -> Any:
+        """``sql``'s row count (or with ``rows`` the rows it returns), committed before it returns unless
+        this thread defers; ``adds``: it queues deliveries (their commit wakes the dispatcher)."""
         pending = getattr(self._local, "pending", None)
         with self._write:
             if adds:
                 self._added = True
-            if pending is None and self._open_since is None and how != MANY:
-                return self._alone(sql, args, how)
+            if pending is None and self._open_since is None:
+                return self._alone(sql, args, rows)
             db = self._begin()
             try:
                 if pending:
                     self._flush(db, pending)
-                out = _run(db, sql, args, how)
+                out = _run(db, sql, args, rows)
             except BaseException:
                 if not db.in_transaction:
                     self._lost()
@@ -284,14 +304,14 @@ class Store:
                 self._commit()
         return out
 
-    def _alone(self, sql: str, args: Sequence[Any], how: int) -> Any:
+    def _alone(self, sql: str, args: Sequence[Any], rows: bool) -> Any:
         """A durable statement while no transaction is open (the caller holds ``_write``): in autocommit,
         SQLite takes the write lock as the statement starts (as BEGIN IMMEDIATE would) and commits as
         it ends, in one call instead of three."""
         db = self._writer
         if db is None:
             db = self._writer = self._connect()
-        out = _run(db, sql, args, how)
+        out = _run(db, sql, args, rows)
         if self._added:
             self._added = False
             self.notify()
@@ -444,7 +464,7 @@ class Store:
         now = time.time()
         rows = [(fn, source, event, visible_at, now, group) for fn in functions for _ in range(self.copies)]
         if len(rows) == 1:
-            self._statement(sql, rows[0], COUNT, adds=True)
+            self._statement(sql, rows[0], False, adds=True)
         else:
             with self.tx() as db:
                 self._added = True
@@ -468,7 +488,7 @@ class Store:
                    f"ORDER BY {'random()' if self.shuffle else 'visible_at, seq'} LIMIT ?")
             args = (function, now, limit)
         rows = self._statement(f"UPDATE deliveries SET visible_at=?, leased=1, receives=receives+1 WHERE seq IN ({due}) "
-                               "RETURNING seq, function, source, event, receives, grp", (now + visibility, *args), ROWS)
+                               "RETURNING seq, function, source, event, receives, grp", (now + visibility, *args), True)
         rows.sort()  # type: ignore[union-attr]
         return list(map(Delivery._make, rows))  # type: ignore[arg-type]
 
@@ -479,10 +499,11 @@ class Store:
         given, else a write of its own."""
         if not leases:
             return
+        sql, args = _ack(len(leases)), [v for lease in leases for v in lease]
         if db is None:
-            self._statement(ACK, leases, MANY)  # each delete stands alone: a failure part way redelivers the rest
+            self._statement(sql, args, False)
         else:
-            db.executemany(ACK, leases)
+            db.execute(sql, args)
 
     def next_due(self, functions: Sequence[str]) -> float | None:
         """When the earliest delivery of any of ``functions`` is (or was) due, None if they have none: one
