@@ -15,12 +15,13 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from json.decoder import scanstring as _scanstring
 from json.encoder import encode_basestring_ascii
 from types import MappingProxyType
 from typing import Any
 
 from portside.errors import UnsupportedEvent
-from portside.events import EVENT_TYPES, AnyEvent, Message, _loads, trusted_message
+from portside.events import EVENT_TYPES, AnyEvent, Message, _loads, deferred_message, trusted_message
 from portside.record import fields
 
 VERSION = 2
@@ -91,8 +92,64 @@ def _text_map(values: dict[Any, Any]) -> bool:
     return True
 
 
-def load(text: str | bytes) -> AnyEvent:
-    """The event ``dump`` wrote; anything else is ``UnsupportedEvent`` naming what was found."""
+_HEAD = f'{{"$kind":"Message","$v":{VERSION},"id":"'  # how dump begins a Message, up to its id's text
+_BODY = '","body":{"$b":"'
+_KEY = ',"ordering_key":'
+
+
+def _message(text: str) -> Message | None:
+    """The ``Message`` ``dump`` wrote, reading its id, body, attempt and ordering key out of the text
+    it wrote in line, and the rest (source, attributes, time) when the handler first asks for them
+    (``deferred_message``): most read the body alone. None for any text that is not exactly that
+    shape (``load`` reads it whole, and names what is wrong)."""
+    if not text.startswith(_HEAD):
+        return None
+    start = len(_HEAD)
+    end = text.find('"', start)
+    ident = text[start:end]
+    if not ident or "\\" in ident or not text.startswith(_BODY, end):
+        return None
+    start = end + len(_BODY)
+    end = text.find('"', start)
+    try:
+        body = _a2b(text[start:end])
+    except binascii.Error:
+        return None
+    # ',"' never occurs inside a JSON string (a quote in one is escaped), so the last ',"ordering_key":'
+    # is the top-level key dump wrote after the attributes, and ',"attempt":' the one just before it
+    key_at = text.rfind(_KEY)
+    attempt_at = text.rfind(',"attempt":', 0, key_at)
+    if attempt_at < 0 or not text[attempt_at + 11:key_at].isdigit():
+        return None
+    attempt = int(text[attempt_at + 11:key_at])
+    rest = key_at + len(_KEY)
+    if text.startswith('null,"time":', rest):
+        key = None
+    elif text.startswith('"', rest):
+        key, end = _scanstring(text, rest + 1)
+        if not text.startswith(',"time":', end):
+            return None
+    else:
+        return None
+    if attempt < 1:
+        return None
+    return deferred_message(ident, body, attempt, key, (_rest, text))
+
+
+def _rest(text: str) -> tuple[str, Any, datetime]:
+    """A deferred message's source, attributes and time, read from its whole text."""
+    message = load(text, whole=True)
+    return message.source, message.attributes, message.time  # type: ignore[union-attr]
+
+
+def load(text: str | bytes, whole: bool = False) -> AnyEvent:
+    """The event ``dump`` wrote; anything else is ``UnsupportedEvent`` naming what was found. A
+    ``Message`` reads its fields but the body (and id, attempt, ordering key) when first asked
+    (``_message``), unless ``whole``."""
+    if not whole and text.__class__ is str:
+        message = _message(text)  # type: ignore[arg-type]
+        if message is not None:
+            return message
     try:
         try:
             raw = _loads(text if isinstance(text, str) else text.decode())

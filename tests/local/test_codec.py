@@ -80,3 +80,20 @@ def test_a_stored_message_with_a_wrong_field_is_refused_naming_it(field: str, va
     row[field] = value
     with pytest.raises(UnsupportedEvent, match=f"stored event is not readable.*{error}"):
         codec.load(json.dumps(row))
+
+
+@pytest.mark.parametrize("message", [
+    Message("m1", b'{"id": 1}', "jobs", {}, 1, None, T),
+    Message("m2", b"\x00\xff", 'q"uote', {',"ordering_key":': ',"attempt":7,"ordering_key":"x"'}, 4, 'k,"time":"z"', T),
+    Message("m3", b"x", "jobs", {"a": "b"}, 2, 'g\\"', T),
+    Message('id"\\x', b"x", "jobs", {}, 1, None, T),  # not the shape the fast reader takes: read whole
+])
+def test_a_message_read_in_line_equals_the_one_read_whole(message: Message) -> None:
+    """``load`` reads a Message's id, body, attempt and ordering key out of the text ``dump`` wrote and
+    the rest on first use: whatever the attributes and keys hold, the two reads agree field by field."""
+    text = codec.dump(message)
+    fast, whole = codec.load(text), codec.load(text, whole=True)
+    assert (fast.id, fast.body, fast.attempt, fast.ordering_key) == (message.id, message.body, message.attempt,
+                                                                    message.ordering_key)
+    assert (fast.source, dict(fast.attributes), fast.time) == (message.source, dict(message.attributes), message.time)
+    assert fast == whole == message
