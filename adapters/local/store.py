@@ -29,8 +29,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
@@ -159,6 +160,12 @@ class Store:
         self._write = threading.RLock()  # the writer connection, and the list above
         self._writer: sqlite3.Connection | None = None
         self._open_since: float | None = None  # monotonic time the shared transaction began
+        # group commit: durable writers waiting for the writer (deque: append and pop are atomic), the
+        # number of the transaction open now, of the last committed, and of the last lost
+        self._arrivals: deque[None] = deque()
+        self._opened = self._committed = self._lost_tx = 0
+        self._done = threading.Condition(self._write)  # notified at each commit (or loss)
+        self._in_tx = 0  # tx() blocks open (their savepoint must not see another thread's writes)
         self.on_commit: Any = None  # called after a commit that added deliveries (wakes the dispatcher)
         self._added = False  # the open transaction adds deliveries: on_commit when it commits
         self.copies = 1  # deliveries made per event: more to inject duplicates (the test client's inject)
@@ -245,6 +252,7 @@ class Store:
         if not db.in_transaction:
             db.execute("BEGIN IMMEDIATE")
             self._open_since = time.monotonic()
+            self._opened += 1
         return db
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
@@ -284,10 +292,14 @@ class Store:
         """``sql``'s row count (or with ``rows`` the rows it returns), committed before it returns unless
         this thread defers; ``adds``: it queues deliveries (their commit wakes the dispatcher)."""
         pending = getattr(self._local, "pending", None)
+        if pending is None:
+            self._arrivals.append(None)
         with self._write:
+            if pending is None:
+                self._arrivals.pop()
             if adds:
                 self._added = True
-            if pending is None and self._open_since is None:
+            if pending is None and self._open_since is None and not self._arrivals:
                 return self._alone(sql, args, rows)
             db = self._begin()
             try:
@@ -301,8 +313,20 @@ class Store:
                     self._commit()
                 raise
             if pending is None:
-                self._commit()
+                self._durable()
         return out
+
+    def _durable(self) -> None:
+        """Return once the open transaction, which holds this thread's write, is committed (the caller
+        holds ``_write``). Group commit: while other durable writers wait for the writer, let them add
+        theirs to it, and the last of them commits for all (a wait bounded by ``GROUP_WINDOW``)."""
+        mine = self._opened
+        while self._committed < mine:
+            if self._lost_tx >= mine:
+                raise sqlite3.OperationalError("the transaction holding this write failed to commit; it was not "
+                                               "stored (see the error logged before)")
+            if not self._arrivals or self._in_tx or not self._done.wait(GROUP_WINDOW):
+                self._commit()  # (inside a tx() the writer must not be let go: its savepoint is open)
 
     def _alone(self, sql: str, args: Sequence[Any], rows: bool) -> Any:
         """A durable statement while no transaction is open (the caller holds ``_write``): in autocommit,
@@ -317,12 +341,10 @@ class Store:
             self.notify()
         return out
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the writer across several of this thread's writes (a worker's acknowledgements and its
-        next lease): one acquisition, and no other writer between them."""
-        with self._write:
-            yield
+    def writing(self) -> AbstractContextManager[Any]:
+        """``with store.writing():`` holds the writer across several of this thread's writes (a worker's
+        acknowledgements and its next lease): one acquisition, and no other writer between them."""
+        return self._write
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -334,6 +356,7 @@ class Store:
             if pending:
                 self._flush(db, pending)
             db.execute("SAVEPOINT op")
+            self._in_tx += 1
             try:
                 yield db
             except BaseException:
@@ -345,6 +368,8 @@ class Store:
                 if pending is None:
                     self._commit()
                 raise
+            finally:
+                self._in_tx -= 1
             db.execute("RELEASE op")
             if pending is None:
                 self._commit()
@@ -358,15 +383,18 @@ class Store:
             finally:
                 if not db.in_transaction:
                     self._open_since = None
+                    self._committed = self._opened
                 else:
                     self._lost()
                     db.execute("ROLLBACK")
+                self._done.notify_all()
             if self._added:
                 self._added = False
                 self.notify()
 
     def _lost(self) -> None:
         self._open_since = None
+        self._lost_tx = self._opened
         log.error("a write failed and ended the runtime's open transaction: its deliveries come back after their "
                   "lease (at-least-once)")
 
