@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.local --otel          # with OpenTelemetry's spans (bench/results/local-otel.json)
 
 Both sides move N messages from a producer into a table through a durable queue, on the same
-schema (``portside.local.store.SCHEMA``) and pragmas (WAL, ``PORTSIDE_SYNC``, default NORMAL):
+tables and indexes (``portside.local.store.SCHEMA`` and ``INDEXES``) and pragmas (WAL,
+``PORTSIDE_SYNC``, default NORMAL), with the same durability: a send is committed before it returns.
 
 * **local**: ``LocalCloud.send`` (each message committed before it returns: accepted = durable)
   to a queue whose handler (batch 10) writes one item per message through the table port.

@@ -6,16 +6,20 @@ past the lease (the visibility timeout), so an event whose worker died reappears
 
 Writes go through one connection, one at a time. A write from outside the runtime's own
 threads (an HTTP handler's send, a publish from a client, the CLI) is committed before it
-returns: accepted = durable. The runtime's dispatcher and workers *defer* theirs: their
-leases, their handlers' writes and their acknowledgements join one open transaction that is
-committed every few milliseconds (``GROUP_WINDOW``), when the runtime goes idle, or as soon
-as anyone else writes. A crash loses at most that window, and never an acknowledgement
-without the writes before it (one commit holds both), so what it loses is redelivered:
-at-least-once, as on every cloud, at a fraction of the commits. A handler's blind writes
-(``write``: a table put or delete, whose result nobody waits for) wait in its thread until
-that thread's next statement, which runs them first, in order: a worker takes the writer
-once per batch for its handlers' writes, its acknowledgements and its next lease, instead
-of once per statement (the lock and the thread switches it costs are what bound throughput).
+returns: accepted = durable. Alone, it is one autocommit statement; when other such writes
+wait for the writer, they join its transaction and the last one commits for all (group
+commit), none returning before that commit. The runtime's dispatcher and workers *defer*
+theirs: their leases, their handlers' writes and their acknowledgements join one open
+transaction that is committed every few milliseconds (``GROUP_WINDOW``), when the runtime
+goes idle, or as soon as anyone else writes. A crash loses at most that window, and never an
+acknowledgement without the writes before it (one commit holds both), so what it loses is
+redelivered: at-least-once, as on every cloud, at a fraction of the commits. A handler's blind
+writes (``write``: a table put or delete, whose result nobody waits for) wait in its thread
+until that thread's next statement, which runs them first, in order: a worker takes the writer
+once per batch, for its handlers' writes (one multi-row INSERT), its acknowledgements (one
+DELETE) and its next lease, instead of once per statement. Taking the writer and each SQLite
+call (which lets the GIL go) is a hand-off between threads; those hand-offs, not SQLite, were
+what bounded throughput.
 
 ``synchronous=NORMAL`` in WAL mode survives a killed process; only an OS crash or power loss
 may lose the last commits. ``PORTSIDE_SYNC=FULL`` fsyncs every commit and survives those too,
