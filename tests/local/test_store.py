@@ -72,3 +72,20 @@ def test_a_deferred_table_write_is_seen_by_its_threads_reads_and_committed_with_
     assert con.execute("SELECT pk, item FROM items ORDER BY pk").fetchall() == [('"a"', '{"n":2}'), ('"b"', '{"n":3}')]
     con.close()
     store.close()
+
+
+def test_an_older_data_dir_loses_the_indexes_every_write_paid_for_and_keeps_its_deliveries(tmp_path: Path) -> None:
+    """Before: an index on visible_at alone and the FIFO-group index over every row, both kept up by each
+    send, lease and acknowledgement; the due query and the FIFO query need neither."""
+    store = Store(tmp_path)
+    store.deliver(["fn"], "queue q", "kept", 0.0)
+    store.close()
+    con = sqlite3.connect(tmp_path / "portside.db")
+    con.executescript("DROP INDEX deliveries_grp; CREATE INDEX deliveries_grp ON deliveries(function, grp, seq);"
+                      "CREATE INDEX deliveries_visible ON deliveries(visible_at);")  # as an older version made them
+    con.close()
+    store = Store(tmp_path)
+    indexes = dict(store.read("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='deliveries'"))
+    assert "deliveries_visible" not in indexes and "WHERE grp IS NOT NULL" in indexes["deliveries_grp"]
+    assert [d.event for d in store.take("fn", 1.0, 10, 60.0)] == ["kept"]
+    store.close()
