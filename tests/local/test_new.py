@@ -137,11 +137,14 @@ def test_a_new_project_installs_tests_runs_and_plans_with_its_readme_commands(ve
                         "the HTTP line of `portside dev`")
         assert http is not True, f"portside dev exited {dev.returncode}: {lines}"
         url = http.split()[-1]
-        status, body = request(url, "POST", "/notes", {"text": "hello from a new project"})
+        try_line = next(line for line in lines if line.split()[:1] == ["try"])  # what a newcomer pastes
+        sample = json.loads(shlex.split(try_line)[-1])
+        assert sample.get("text"), f"the try line sends no usable note: {try_line}"
+        status, body = request(url, "POST", "/notes", sample)
         assert status == 202, body
         href = json.loads(body)["href"]
         stored = wait_for(lambda: (r := request(url, "GET", href))[0] == 200 and r, 20, "the queued note in the table")
-        assert json.loads(stored[1])["text"] == "hello from a new project"
+        assert json.loads(stored[1])["text"] == sample["text"]
     finally:
         dev.send_signal(signal.SIGTERM)
         try:
