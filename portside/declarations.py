@@ -238,10 +238,9 @@ class ScheduleTrigger(Trigger):
     kind = "schedule"
 
 
-class Bucket(Resource):
-    """Object storage: S3, Cloud Storage, a directory, or memory."""
+class Stored(Resource):
+    """A resource handlers read and write (a bucket, a table): ``.reader``, ``.writer``, ``.read_write``."""
 
-    kind = "bucket"
     accesses = ("read", "write")
 
     @property
@@ -256,11 +255,18 @@ class Bucket(Resource):
     def read_write(self) -> tuple[Use, Use]:
         return (self.use("read"), self.use("write"))
 
+
+class Bucket(Stored):
+    """Object storage: S3, Cloud Storage, a directory, or memory."""
+
+    kind = "bucket"
+
     def on_created(self, *, prefix: str = "", suffix: str = "", **delivery: Any) -> ObjectCreatedTrigger:
         return ObjectCreatedTrigger(self, prefix=prefix, suffix=suffix, **delivery)
 
     def on_deleted(self, *, prefix: str = "", suffix: str = "", **delivery: Any) -> ObjectDeletedTrigger:
         return ObjectDeletedTrigger(self, prefix=prefix, suffix=suffix, **delivery)
+
 
 class Queue(Resource):
     """A work queue with one consumer: SQS, Pub/Sub topic + push subscription, SQLite, memory."""
@@ -298,11 +304,10 @@ class Topic(Resource):
             flt["ce-type"] = (types,) if isinstance(types, str) else tuple(types)
         return TopicTrigger(self, filter=flt, **delivery)
 
-class Table(Resource):
+class Table(Stored):
     """Key-value items with a partition key and optional sort key: DynamoDB, Firestore, SQLite."""
 
     kind = "table"
-    accesses = ("read", "write")
 
     def __init__(self, name: str, *, key: str = "id", sort_key: str | None = None,
                  ttl: str | None = None) -> None:
@@ -311,18 +316,6 @@ class Table(Resource):
             if value is not None and (not isinstance(value, str) or not value.isidentifier()):
                 raise DeclarationError(f"table {name!r}: {what} must be an identifier, got {value!r}")
         self.key, self.sort_key, self.ttl = key, sort_key, ttl
-
-    @property
-    def reader(self) -> Use:
-        return self.use("read")
-
-    @property
-    def writer(self) -> Use:
-        return self.use("write")
-
-    @property
-    def read_write(self) -> tuple[Use, Use]:
-        return (self.use("read"), self.use("write"))
 
     def key_of(self, key: Any) -> dict[str, Any]:
         """Normalize ``"abc"`` or ``{"id": "abc"}`` (or an item) to the key dict."""
